@@ -1,0 +1,3 @@
+"""Handlers for batch (filled in by its issue)."""
+
+default_handlers: list = []

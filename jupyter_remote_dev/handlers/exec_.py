@@ -1,0 +1,3 @@
+"""Handlers for exec (filled in by its issue)."""
+
+default_handlers: list = []

@@ -1,0 +1,3 @@
+"""Handlers for files (filled in by its issue)."""
+
+default_handlers: list = []

@@ -1,0 +1,3 @@
+"""Handlers for tree (filled in by its issue)."""
+
+default_handlers: list = []
