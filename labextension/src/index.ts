@@ -1,23 +1,31 @@
-import {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
-import { Widget } from '@lumino/widgets';
+import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+
+import { RemoteDevPanel } from './panel';
+
+const OPEN_COMMAND = 'jupyter-remote-dev:open-panel';
 
 /**
- * The remote-dev sidebar: spend, Git sync and Ray sections are added by later modules.
+ * The remote-dev sidebar with your spend, Git sync state and Ray connection.
  */
 const sidebar: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-remote-dev:sidebar',
   description: 'Sidebar with your spend, Git sync state and Ray connection.',
   autoStart: true,
-  activate: (app: JupyterFrontEnd) => {
-    const panel = new Widget();
-    panel.id = 'jp-RemoteDev-panel';
-    panel.addClass('jp-RemoteDev-panel');
-    panel.title.caption = 'Remote dev';
-    panel.title.label = 'Remote dev';
+  optional: [ILayoutRestorer, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null
+  ) => {
+    const panel = new RemoteDevPanel();
     app.shell.add(panel, 'right', { rank: 900 });
+    restorer?.add(panel, 'jupyter-remote-dev');
+    app.commands.addCommand(OPEN_COMMAND, {
+      label: 'Show Remote Dev Panel (spend, Git sync, Ray)',
+      execute: () => app.shell.activateById(panel.id)
+    });
+    palette?.addItem({ command: OPEN_COMMAND, category: 'Remote Dev' });
   }
 };
 

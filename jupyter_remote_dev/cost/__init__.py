@@ -1,0 +1,10 @@
+"""Per-user spend from Kubecost or OpenCost: backends, normalisation, a single-flight TTL cache.
+
+Tornado-free: the handler in ``handlers/cost.py`` turns these calls and errors into HTTP.
+"""
+
+from .backend import CostBackendError, CostTimeoutError
+from .model import WINDOWS
+from .service import CostService, CostSettings
+
+__all__ = ["WINDOWS", "CostBackendError", "CostService", "CostSettings", "CostTimeoutError"]

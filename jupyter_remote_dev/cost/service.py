@@ -1,0 +1,86 @@
+"""The per-user spend report: settings, backend, TTL cache and normalisation tied together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from ..errors import RemoteDevError
+from .backend import DIALECTS, AllocationBackend
+from .cache import SingleFlightCache
+from .model import WINDOWS, is_label_value, summarise
+
+
+@dataclass(frozen=True)
+class CostSettings:
+    """Where the spend comes from and whose it is (the server's own identity, never a request's)."""
+
+    backend: str
+    url: str
+    label: str
+    user: str
+    currency: str = "USD"
+    timeout: float = 10.0
+    ttl: float = 300.0
+    includes_ray: bool = False
+
+    def problem(self) -> str | None:
+        """Why these settings cannot be used, or None when they can."""
+        if not self.backend:
+            return (
+                "no cost backend configured (set JUPYTER_REMOTE_DEV_COST_BACKEND or cost_backend)"
+            )
+        if self.backend not in DIALECTS:
+            return f"unknown cost backend {self.backend!r}; expected one of {sorted(DIALECTS)}"
+        if not self.url:
+            return "no cost backend URL configured (set JUPYTER_REMOTE_DEV_COST_URL or cost_url)"
+        if not self.user:
+            return "no cost user configured (set JUPYTER_REMOTE_DEV_COST_USER or cost_user)"
+        if not is_label_value(self.user):
+            return f"cost user {self.user!r} is not a valid Kubernetes label value"
+        if not self.label:
+            return "no cost label configured (cost_label)"
+        return None
+
+
+def check_window(window: str) -> None:
+    """Raise a 400 RemoteDevError unless ``window`` is one the report supports."""
+    if window not in WINDOWS:
+        raise RemoteDevError(
+            f"window must be one of {', '.join(WINDOWS)}, got {window[:40]!r}", status=400
+        )
+
+
+class CostService:
+    """Spend reports for one user, one upstream call per window per TTL however many ask."""
+
+    def __init__(self, settings: CostSettings):
+        problem = settings.problem()
+        if problem:
+            raise ValueError(problem)
+        self.settings = settings
+        self.backend = AllocationBackend(
+            settings.backend, settings.url, settings.label, settings.user, settings.timeout
+        )
+        self.cache: SingleFlightCache[dict] = SingleFlightCache(settings.ttl)
+
+    async def report(self, window: str) -> dict:
+        """The spend report for ``window``; raises RemoteDevError (400 bad window, 502/504)."""
+        check_window(window)
+        return await self.cache.get(window, lambda: self._load(window))
+
+    async def _load(self, window: str) -> dict:
+        sets = await self.backend.fetch_sets(window)
+        now = datetime.now(timezone.utc)
+        settings = self.settings
+        summary = summarise(sets, settings.label, settings.user, window, now.date())
+        return {
+            "configured": True,
+            "user": settings.user,
+            "window": window,
+            "currency": settings.currency,
+            **summary,
+            "includes_ray": settings.includes_ray,
+            "source": settings.backend,
+            "updated_at": now.isoformat(timespec="seconds"),
+        }

@@ -1,0 +1,70 @@
+/**
+ * The JSON shapes of the remote-dev endpoints the panel reads (docs: internal contracts).
+ */
+
+export interface INotConfigured {
+  configured: false;
+  message: string;
+}
+
+export type BreakdownPart =
+  'cpu' | 'ram' | 'gpu' | 'pv' | 'network' | 'load_balancer' | 'shared' | 'external';
+
+export interface ICostReport {
+  configured: true;
+  user: string;
+  window: string;
+  currency: string;
+  total: number;
+  breakdown: Partial<Record<BreakdownPart, number>>;
+  efficiency: number | null;
+  daily: { date: string; total: number }[];
+  includes_ray: boolean;
+  source: string;
+  updated_at: string;
+}
+
+export interface IGitCycle {
+  started_at: string | null;
+  finished_at: string | null;
+  result: 'ok' | 'conflict' | 'error';
+  message: string | null;
+}
+
+export interface IGitStatus {
+  configured: true;
+  repo: string | null;
+  workspace: string | null;
+  branch: string | null;
+  upstream: string | null;
+  ahead: number;
+  behind: number;
+  running: boolean;
+  last_cycle: IGitCycle | null;
+  conflicts: { path: string; kept_at: string }[];
+  skipped: { path: string; size: number; reason: string }[];
+}
+
+export interface IRayInfo {
+  configured: true;
+  address: string | null;
+  dashboard_url: string | null;
+  proxied_dashboard_url: string | null;
+  reachable: boolean;
+  cluster_ray_version: string | null;
+  local_ray_version: string | null;
+  local_python_version: string | null;
+  mismatch: boolean;
+  message: string;
+}
+
+export interface IRayJob {
+  job_id: string | null;
+  submission_id: string | null;
+  status: string;
+  entrypoint: string;
+  start_time: number | string | null;
+  end_time: number | string | null;
+}
+
+export type Maybe<T> = T | INotConfigured;
