@@ -1,0 +1,248 @@
+"""The base of the remote-dev subcommands, and login, logout, status and run (issue 4)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from jupyter_core.application import JupyterApp, base_aliases, base_flags
+from traitlets import Bool, Float, Unicode
+
+from .. import __version__
+from . import profiles
+from .api import ClientError, HubClient, RemoteDevClient, ServerNotRunning
+from .profiles import Profile, ProfileError
+from .run import run_remote
+from .state import StateError, SyncState, find_root
+from .syncplan import CONFLICT
+from .transfer import Transfer
+from .ui import Output
+from .vscode import VSCodeError
+
+CONFLICT_EXIT = 2
+
+
+class RemoteDevCommand(JupyterApp):
+    """Shared options and error handling of the remote-dev subcommands."""
+
+    version = __version__
+    profile = Unicode(
+        "",
+        config=True,
+        help="Profile to use (default: $JUPYTER_REMOTE_DEV_PROFILE, the folder's, or 'default').",
+    )
+    json_output = Bool(False, config=True, help="Print one JSON document instead of lines.")
+    start_server = Bool(
+        False,
+        config=True,
+        help="If a hub user server is not running, start it through the hub API without asking.",
+    )
+    aliases = {**base_aliases, "profile": "RemoteDevCommand.profile"}
+    flags = {
+        **base_flags,
+        "json": ({"RemoteDevCommand": {"json_output": True}}, "Machine-readable JSON output."),
+        "start": (
+            {"RemoteDevCommand": {"start_server": True}},
+            "Start a stopped hub server without asking.",
+        ),
+    }
+
+    def _config_file_name_default(self) -> str:
+        return "jupyter_remote_dev_client_config"
+
+    @property
+    def out(self) -> Output:
+        if not hasattr(self, "_out"):
+            self._out = Output(self.json_output)
+        return self._out
+
+    def start(self):
+        try:
+            code = self.run()
+        except KeyboardInterrupt:
+            self.out.note("interrupted")
+            self.exit(130)
+        except (ClientError, ProfileError, StateError, VSCodeError) as e:
+            print(f"jupyter remote-dev: error: {e}", file=sys.stderr, flush=True)
+            self.exit(getattr(e, "exit_code", 1))
+        self.exit(code or 0)
+
+    def run(self) -> int:
+        raise NotImplementedError
+
+    def load_profile(self, fallback: str | None = None) -> Profile:
+        return profiles.load(self.profile or fallback)
+
+    def with_server(self, profile: Profile, work):
+        """Run ``work()``; if the hub says the server is stopped, offer to start it and retry."""
+        try:
+            return work()
+        except ServerNotRunning as e:
+            if profile.hub is None or not self._may_start(e):
+                raise ClientError(
+                    f"{e.message}; start it from the hub, or rerun with --start"
+                ) from e
+        self.start_hub_server(profile)
+        return work()
+
+    def _may_start(self, error: ServerNotRunning) -> bool:
+        if self.start_server:
+            return True
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            return False
+        answer = input(f"{error.message}. Start it through the hub? [Y/n] ")
+        return answer.strip().lower() in ("", "y", "yes")
+
+    def start_hub_server(self, profile: Profile) -> None:
+        """POST the spawn request and follow the hub's progress stream until the server is up."""
+        hub = HubClient(profile.hub, profile.token, profile.verify)
+        try:
+            if hub.start_server():
+                return
+            self.out.note("starting the server through the hub...")
+            hub.follow_progress(
+                lambda event: self.out.note(
+                    f"  [{event.get('progress', '?')}%] {event.get('message', '')}"
+                )
+            )
+        finally:
+            hub.close()
+
+
+class LoginApp(RemoteDevCommand):
+    """Log in to a Jupyter server: jupyter remote-dev login URL [--profile NAME] [--token-stdin]."""
+
+    name = "jupyter-remote-dev-login"
+    description = __doc__
+    token_stdin = Bool(False, config=True, help="Read the token from the first line of stdin.")
+    ca_bundle = Unicode(
+        "", config=True, help="CA bundle (PEM) to verify the server's TLS certificate."
+    )
+    insecure = Bool(False, config=True, help="Do not verify TLS certificates (testing only).")
+    aliases = {**RemoteDevCommand.aliases, "ca-bundle": "LoginApp.ca_bundle"}
+    flags = {
+        **RemoteDevCommand.flags,
+        "token-stdin": ({"LoginApp": {"token_stdin": True}}, "Read the token from stdin."),
+        "insecure": ({"LoginApp": {"insecure": True}}, "Skip TLS certificate checks."),
+    }
+
+    def run(self) -> int:
+        if len(self.extra_args) != 1:
+            raise ClientError(
+                "usage: jupyter remote-dev login URL (the token is never an argument)"
+            )
+        url = profiles.normalise_url(self.extra_args[0])
+        token = profiles.read_token(self.token_stdin)
+        verify: bool | str = False if self.insecure else (self.ca_bundle or True)
+        name = self.profile or os.environ.get(profiles.PROFILE_ENV) or profiles.DEFAULT_PROFILE
+        profile = Profile(name, url, token, verify=verify)
+        target = profiles.parse_hub_url(url)
+        if target is not None:
+            self.check_hub_identity(target, token, verify)
+            profile.kind, profile.user = "hub", target.user
+            profile.server_name, profile.hub_api_url = target.server_name, target.hub_api_url
+        with RemoteDevClient(profile) as client:
+            info = self.with_server(profile, client.info)
+        path = profiles.save(profile)
+        who = f" as {profile.user}" if profile.user else ""
+        self.out.line(
+            f"logged in to {url}{who} (profile {name!r}, server version {info['version']})"
+        )
+        self.out.note(f"saved in {path}")
+        self.out.result({"profile": profile.public_dict(), "server": info})
+        return 0
+
+    def check_hub_identity(self, target, token: str, verify) -> None:
+        """whoami through the hub API; the token's owner must be the URL's user."""
+        hub = HubClient(target, token, verify)
+        try:
+            me = hub.whoami()
+        finally:
+            hub.close()
+        if me.get("name") != target.user:
+            owner = f"{me.get('kind', 'user')} {me.get('name')!r}"
+            raise ClientError(
+                f"this token belongs to {owner}, but the URL is the server of {target.user!r}; "
+                "use a token of that user"
+            )
+
+
+class LogoutApp(RemoteDevCommand):
+    """Forget a profile and its token: jupyter remote-dev logout [--profile NAME]."""
+
+    name = "jupyter-remote-dev-logout"
+    description = __doc__
+
+    def run(self) -> int:
+        name = self.profile or os.environ.get(profiles.PROFILE_ENV) or profiles.DEFAULT_PROFILE
+        if not profiles.remove(name):
+            raise ProfileError(f"no profile {name!r} to log out of")
+        self.out.line(f"logged out: profile {name!r} removed (revoke the token on the hub too)")
+        self.out.result({"removed": name})
+        return 0
+
+
+class StatusApp(RemoteDevCommand):
+    """Show the profile, the server and, inside a synced folder, what a sync would do."""
+
+    name = "jupyter-remote-dev-status"
+    description = __doc__
+
+    def run(self) -> int:
+        root = find_root(Path.cwd())
+        state = SyncState.load(root) if root else None
+        profile = self.load_profile(state.profile if state else None)
+        with RemoteDevClient(profile) as client:
+            info = self.with_server(profile, client.info)
+            result = {"profile": profile.public_dict(), "server": info}
+            self.out.line(f"profile {profile.name!r}: {profile.url}")
+            enabled = ", ".join(k for k, on in info["features"].items() if on) or "none"
+            self.out.line(f"server: jupyter-remote-dev {info['version']}; features: {enabled}")
+            if state:
+                summary = Transfer(client, state).plan().summary()
+                result["folder"] = {
+                    "root": str(root),
+                    "remote_dir": state.remote_dir,
+                    "pending": summary,
+                }
+                self.out.line(f"folder {root} <-> /{state.remote_dir}: {describe_summary(summary)}")
+        self.out.result(result)
+        return 0
+
+
+def describe_summary(summary: dict[str, int]) -> str:
+    parts = [f"{n} to {k}" for k, n in summary.items() if n and k != CONFLICT]
+    if summary.get(CONFLICT):
+        parts.append(f"{summary[CONFLICT]} in conflict")
+    return ", ".join(parts) or "in sync"
+
+
+class RunApp(RemoteDevCommand):
+    """Run a command on the server: jupyter remote-dev run [--cwd DIR] -- CMD...
+
+    Output streams to the matching local streams; the exit code is the remote one (255 if the
+    connection was lost). Inside a synced folder the default cwd is the matching server folder.
+    """
+
+    name = "jupyter-remote-dev-run"
+    description = __doc__
+    cwd = Unicode(None, allow_none=True, config=True, help="Server folder to run in.")
+    timeout = Float(0.0, config=True, help="Stop the command after this many seconds (0: never).")
+    aliases = {**RemoteDevCommand.aliases, "cwd": "RunApp.cwd", "timeout": "RunApp.timeout"}
+
+    def run(self) -> int:
+        if not self.extra_args:
+            raise ClientError("usage: jupyter remote-dev run [--cwd DIR] -- CMD [ARGS...]")
+        root = find_root(Path.cwd())
+        state = SyncState.load(root) if root else None
+        cwd = self.cwd
+        if cwd is None and state is not None:
+            relative = state.relative(Path.cwd())
+            cwd = state.remote_dir if relative == "." else state.remote_path(relative)
+        profile = self.load_profile(state.profile if state else None)
+        with RemoteDevClient(profile) as client:
+            return self.with_server(
+                profile,
+                lambda: run_remote(client, self.extra_args, cwd or "", timeout=self.timeout),
+            )

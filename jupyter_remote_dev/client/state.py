@@ -1,0 +1,153 @@
+"""``.jupyter-remote-dev/state.json``: a folder's binding, last-synced manifest and hash cache.
+
+The last-synced manifest is the base of the three-way plan; the hash cache (``manifest.HashCache``,
+keyed by inode, size and mtime) means an unchanged file is neither read nor sent again. A folder is
+bound to one profile and one remote folder: planning against another remote with this base would
+delete files, so that is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from posixpath import normpath
+
+from ..manifest import HashCache, IgnoreRules, build_manifest
+from .syncplan import Entry
+
+STATE_DIR = ".jupyter-remote-dev"
+STATE_FILE = "state.json"
+STATE_VERSION = 1
+DEFAULT_IGNORE = (".git", ".ipynb_checkpoints", "__pycache__", STATE_DIR)
+"""The server's default ``RemoteDevExtension.ignore_patterns``: both sides leave out the same."""
+
+
+class StateError(Exception):
+    """A state file that is unreadable or bound to another server folder."""
+
+
+def normalise_remote_dir(remote_dir: str) -> str:
+    """A server-relative folder without leading/trailing slashes ("" is the server root)."""
+    cleaned = normpath("/" + remote_dir.strip()).strip("/")
+    return "" if cleaned == "." else cleaned
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding a state file, or None."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / STATE_DIR / STATE_FILE).is_file():
+            return folder
+    return None
+
+
+class SyncState:
+    """The sync state of one local folder (its ``root``)."""
+
+    def __init__(self, root: Path, profile: str, remote_dir: str, ignore: tuple[str, ...] = ()):
+        self.root = root.resolve()
+        self.profile = profile
+        self.remote_dir = normalise_remote_dir(remote_dir)
+        self.extra_ignore = tuple(ignore)
+        self.ignore = IgnoreRules([*DEFAULT_IGNORE, *ignore])
+        self.base: dict[str, Entry] = {}
+        self.conflicts: dict[str, tuple[str | None, str | None]] = {}
+        self.cache = HashCache()
+
+    @property
+    def path(self) -> Path:
+        return self.root / STATE_DIR / STATE_FILE
+
+    @classmethod
+    def load(
+        cls, root: Path, profile: str | None = None, remote_dir: str | None = None
+    ) -> SyncState:
+        """The state of ``root``; a new one when there is none. Refuses a different binding."""
+        path = root / STATE_DIR / STATE_FILE
+        try:
+            raw = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            if profile is None:
+                raise StateError(
+                    f"{root} is not a synced folder yet; run `sync` there first"
+                ) from None
+            return cls(root, profile, remote_dir or "")
+        except (OSError, ValueError) as e:
+            raise StateError(f"cannot read {path}: {e}; delete it to start afresh") from e
+        if raw.get("version") != STATE_VERSION:
+            raise StateError(f"{path} has an unknown format; delete it to start afresh")
+        state = cls(root, raw["profile"], raw["remote_dir"], tuple(raw.get("ignore", ())))
+        wanted = (profile or state.profile, normalise_remote_dir(remote_dir or state.remote_dir))
+        if wanted != (state.profile, state.remote_dir):
+            raise StateError(
+                f"{root} is synced with profile {state.profile!r}, remote folder "
+                f"{state.remote_dir or '/'!r}; to bind it elsewhere delete {path.parent} first "
+                "(the next sync then treats every file as new on both sides)"
+            )
+        state.base = {p: Entry(*fields) for p, fields in raw.get("base", {}).items()}
+        state.conflicts = {p: tuple(pair) for p, pair in raw.get("conflicts", {}).items()}
+        state.cache = HashCache(raw.get("hash_cache", {}))
+        return state
+
+    def save(self) -> None:
+        """Write the state atomically (temp file + rename)."""
+        folder = self.path.parent
+        folder.mkdir(exist_ok=True)
+        body = {
+            "version": STATE_VERSION,
+            "profile": self.profile,
+            "remote_dir": self.remote_dir,
+            "ignore": list(self.extra_ignore),
+            "base": {p: [e.sha256, e.size, e.mode] for p, e in sorted(self.base.items())},
+            "conflicts": {p: list(pair) for p, pair in sorted(self.conflicts.items())},
+            "hash_cache": self.cache.entries(),
+        }
+        fd, tmp = tempfile.mkstemp(prefix=".~state.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(json.dumps(body, separators=(",", ":")))  # dumps: the fast C encoder
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def local_manifest(self) -> dict[str, Entry]:
+        """Every local file (ignored and dot-files left out, as on the server), hashed via cache."""
+        entries = build_manifest(self.root, self.cache, self.ignore)
+        return {e.path: Entry(e.sha256, e.size, e.mode) for e in entries}
+
+    def local_entry(self, relative: str) -> Entry | None:
+        """The current entry of one local file, or None if it is absent (or not a regular file)."""
+        path = self.root / relative
+        try:
+            st = path.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        if not path.is_file() or path.is_symlink():
+            return None
+        return Entry(self.cache.sha256(path, st), st.st_size, st.st_mode & 0o777)
+
+    def remote_path(self, relative: str) -> str:
+        """The server-relative path of a file of this folder."""
+        return f"{self.remote_dir}/{relative}" if self.remote_dir else relative
+
+    def relative(self, local_path: Path) -> str:
+        """``local_path`` as a POSIX path relative to the root; StateError if it is outside."""
+        try:
+            return local_path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            raise StateError(f"{local_path} is outside the synced folder {self.root}") from None
+
+    def ignores(self, relative: str) -> bool:
+        """True for paths the sync leaves out (ignore patterns and dot-files)."""
+        return self.ignore.ignores(relative) or any(p.startswith(".") for p in relative.split("/"))
+
+    def record(self, relative: str, entry: Entry | None) -> None:
+        """Both sides now hold ``entry`` (None: neither has the file); any conflict is over."""
+        self.conflicts.pop(relative, None)
+        if entry is None:
+            self.base.pop(relative, None)
+        else:
+            self.base[relative] = entry

@@ -1,0 +1,148 @@
+"""The three-way sync plan: what to do given the local, remote and last-synced manifests.
+
+Pure (no I/O), in the manner of Unison: comparing each side with the state of the last
+successful sync tells "deleted here" from "created there", so deletions propagate. A file changed
+differently on both sides is a conflict: neither side is overwritten; the remote version is kept
+beside the local file and the conflict is remembered until one side changes again (see
+:func:`plan_path`). A file deleted on one side and changed on the other is restored rather than
+deleted, so no version is ever lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from posixpath import split, splitext
+
+PUSH = "push"
+PULL = "pull"
+DELETE_REMOTE = "delete-remote"
+DELETE_LOCAL = "delete-local"
+CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file in a manifest: content hash, size and permission bits."""
+
+    sha256: str
+    size: int = 0
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of a plan; ``local``/``remote``: the entries seen when planning (None: absent)."""
+
+    kind: str
+    path: str
+    local: Entry | None
+    remote: Entry | None
+    reason: str = ""
+
+    @property
+    def size(self) -> int:
+        """Bytes this step moves (0 for deletes and conflicts)."""
+        if self.kind == PUSH and self.local:
+            return self.local.size
+        if self.kind == PULL and self.remote:
+            return self.remote.size
+        return 0
+
+
+@dataclass
+class Plan:
+    """The actions to run and the paths already equal on both sides (to record as synced)."""
+
+    actions: list[Action] = field(default_factory=list)
+    in_sync: dict[str, Entry] = field(default_factory=dict)
+
+    def of_kind(self, *kinds: str) -> list[Action]:
+        return [a for a in self.actions if a.kind in kinds]
+
+    @property
+    def conflicts(self) -> list[Action]:
+        return self.of_kind(CONFLICT)
+
+    def summary(self) -> dict[str, int]:
+        """How many actions of each kind, for the CLI's report."""
+        counts = {k: 0 for k in (PUSH, PULL, DELETE_REMOTE, DELETE_LOCAL, CONFLICT)}
+        for action in self.actions:
+            counts[action.kind] += 1
+        return counts
+
+
+def _sha(entry: Entry | None) -> str | None:
+    return entry.sha256 if entry else None
+
+
+def plan_path(
+    path: str,
+    local: Entry | None,
+    remote: Entry | None,
+    base: Entry | None,
+    conflict: tuple[str | None, str | None] | None = None,
+) -> Action | None:
+    """The action for one path, or None when both sides hold the same content (or neither has it).
+
+    ``conflict`` is the (local, remote) hash pair recorded when a conflict was last reported; it
+    replaces the base for this path, so the conflict stays until one side changes: a later local
+    edit (the user's resolution) is pushed, a later remote edit is pulled, both conflict anew.
+    """
+    ls, rs = _sha(local), _sha(remote)
+    if ls == rs:
+        return None
+    base_local, base_remote = conflict if conflict else (_sha(base), _sha(base))
+    local_changed, remote_changed = ls != base_local, rs != base_remote
+    if local_changed and not remote_changed:
+        if local is None:
+            return Action(DELETE_REMOTE, path, local, remote, "deleted here")
+        return Action(PUSH, path, local, remote, "new here" if remote is None else "changed here")
+    if remote_changed and not local_changed:
+        if remote is None:
+            return Action(DELETE_LOCAL, path, local, remote, "deleted on the server")
+        return Action(
+            PULL,
+            path,
+            local,
+            remote,
+            "new on the server" if local is None else "changed on the server",
+        )
+    if local is None:
+        return Action(PULL, path, local, remote, "deleted here but changed on the server: restored")
+    if remote is None:
+        return Action(PUSH, path, local, remote, "deleted on the server but changed here: restored")
+    if not local_changed:
+        return Action(
+            CONFLICT, path, local, remote, "still in conflict (edit the local file to resolve)"
+        )
+    return Action(CONFLICT, path, local, remote, "changed on both sides")
+
+
+def plan(
+    local: Mapping[str, Entry],
+    remote: Mapping[str, Entry],
+    base: Mapping[str, Entry],
+    conflicts: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> Plan:
+    """The three-way plan over every path of the three manifests, in path order."""
+    conflicts = conflicts or {}
+    result = Plan()
+    for path in sorted(set(local) | set(remote) | set(base) | set(conflicts)):
+        l_entry, r_entry = local.get(path), remote.get(path)
+        action = plan_path(path, l_entry, r_entry, base.get(path), conflicts.get(path))
+        if action is not None:
+            result.actions.append(action)
+        elif l_entry is not None:
+            result.in_sync[path] = l_entry
+    return result
+
+
+def conflict_copy_name(path: str, sha256: str) -> str:
+    """Where the remote version of a conflicting ``path`` is kept: ``a/b.remote-<sha8>.py``."""
+    folder, name = split(path)
+    stem, ext = splitext(name)
+    if not stem:  # dotfiles such as ".env"
+        stem, ext = name, ""
+    copy = f"{stem}.remote-{sha256[:8]}{ext}"
+    return f"{folder}/{copy}" if folder else copy

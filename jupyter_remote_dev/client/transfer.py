@@ -1,0 +1,380 @@
+"""Moving files: push, pull, delete and conflict copies, and running a whole sync plan.
+
+Every write is conditional: a push sends ``If-Match`` with the remote hash the plan saw (or
+``If-None-Match: *`` for a new file) and ``X-Content-SHA256``, so a concurrent remote edit is never
+clobbered and a file edited during the upload is refused whole. Pulls stream into a temp file beside
+the target, are checked against their hash and renamed into place only if the local file is still
+what the plan saw. Small pushes go together through ``POST batch``; big files go through the
+resumable ``uploads/`` protocol and continue where they stopped after a dropped connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import tarfile
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .api import ClientError, NotFoundError, PreconditionFailed, RemoteDevClient
+from .state import SyncState
+from .syncplan import (
+    CONFLICT,
+    DELETE_LOCAL,
+    DELETE_REMOTE,
+    PULL,
+    PUSH,
+    Action,
+    Entry,
+    Plan,
+    conflict_copy_name,
+    plan,
+    plan_path,
+)
+
+SMALL_FILE = 1024 * 1024
+"""Files up to this size are read into memory and may travel in a batch."""
+RESUMABLE_FILE = 64 * 1024 * 1024
+"""Files over this size use resumable uploads."""
+UPLOAD_SEGMENT = 16 * 1024 * 1024
+BATCH_FILES = 500
+BATCH_BYTES = 32 * 1024 * 1024
+"""A batch request carries at most this many files and bytes."""
+WORKERS = 4
+TEMP_PREFIX = ".~remote-dev-"
+
+
+class ChangedDuringSync(ClientError):
+    """A file changed between planning and doing; the next sync will see it."""
+
+
+@dataclass
+class SyncReport:
+    """What a sync did: the plan, the actions done, failures, and conflict copies made."""
+
+    plan: Plan
+    done: list[Action] = field(default_factory=list)
+    failed: list[tuple[Action, str]] = field(default_factory=list)
+    conflict_copies: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> dict:
+        def describe(action: Action) -> dict:
+            return {"kind": action.kind, "path": action.path, "reason": action.reason}
+
+        return {
+            "summary": self.plan.summary(),
+            "done": [describe(a) for a in self.done if a.kind != CONFLICT],
+            "conflicts": [
+                {**describe(a), "remote_copy": self.conflict_copies.get(a.path)}
+                for a in self.plan.conflicts
+            ],
+            "failed": [{**describe(a), "error": message} for a, message in self.failed],
+        }
+
+
+def _etag(entry_sha: str | None) -> dict[str, str]:
+    return {"If-Match": f'"{entry_sha}"'} if entry_sha else {"If-None-Match": "*"}
+
+
+class Transfer:
+    """File operations between one local synced folder and the server, updating its state."""
+
+    def __init__(
+        self,
+        client: RemoteDevClient,
+        state: SyncState,
+        on_bytes: Callable[[int], None] | None = None,
+    ):
+        self.client = client
+        self.state = state
+        self.on_bytes = on_bytes or (lambda n: None)
+
+    def files_url(self, relative: str) -> str:
+        return self.client.api_url("files/" + self.state.remote_path(relative))
+
+    # ----- remote side -----
+    def remote_manifest(self) -> dict[str, Entry]:
+        """The remote folder's manifest (empty if the folder does not exist yet)."""
+        try:
+            tree = self.client.tree(self.state.remote_dir)
+        except NotFoundError:
+            return {}
+        return {
+            f["path"]: Entry(f["sha256"], f["size"], f.get("mode", 0o644))
+            for f in tree["files"]
+            if not self.state.ignores(f["path"])
+        }
+
+    def push(
+        self, relative: str, local: Entry, remote_sha: str | None, force: bool = False
+    ) -> Entry:
+        """Upload one file, only over ``remote_sha`` (None: only if absent) unless ``force``."""
+        headers = {} if force else _etag(remote_sha)
+        headers["X-Content-SHA256"] = local.sha256
+        headers["X-File-Mode"] = f"{local.mode:o}"
+        path = self.state.root / relative
+        if local.size > RESUMABLE_FILE:
+            self._resumable_push(relative, local, headers)
+        elif local.size <= SMALL_FILE:
+            body = path.read_bytes()
+            self._put(relative, body, headers, len(body))
+        else:
+            with path.open("rb") as body:
+                self._put(relative, body, headers, local.size)
+        self.on_bytes(local.size)
+        return local
+
+    def _put(self, relative: str, body, headers: dict, size: int) -> None:
+        try:
+            self.client.request("PUT", self.files_url(relative), content=body, headers=headers)
+        except ClientError as e:
+            if e.status == 400 and "sha256" in e.message.lower():
+                raise ChangedDuringSync(f"{relative} changed while it was uploaded") from e
+            raise
+
+    def _resumable_push(self, relative: str, local: Entry, headers: dict) -> None:
+        conditions = {k: v for k, v in headers.items() if k.startswith("If-")}
+        body = {
+            "path": self.state.remote_path(relative),
+            "size": local.size,
+            "sha256": local.sha256,
+            "mode": f"{local.mode:o}",
+        }
+        created = self.client.request(
+            "POST", self.client.api_url("uploads"), json=body, headers=conditions
+        ).json()
+        url = self.client.api_url(f"uploads/{created['id']}")
+        offset, failures = 0, 0
+        with (self.state.root / relative).open("rb") as file:
+            while offset < local.size:
+                end = min(offset + UPLOAD_SEGMENT, local.size)
+                file.seek(offset)
+                chunk = file.read(end - offset)
+                headers = {"Content-Range": f"bytes {offset}-{end - 1}/{local.size}"}
+                try:
+                    self.client.request("PUT", url, content=chunk, headers=headers)
+                except ClientError as e:
+                    failures += 1
+                    if e.status is not None or failures > 5:
+                        raise
+                    head = self.client.request("HEAD", url, idempotent=True)
+                    offset = int(head.headers["Upload-Offset"])
+                    continue
+                self.on_bytes(end - offset)
+                offset = end
+
+    def push_batch(self, actions: list[Action]) -> list[Exception | None]:
+        """Upload small files in one ``POST batch`` tar; one outcome (None: done) per action."""
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+            for action in actions:
+                data = (self.state.root / action.path).read_bytes()
+                member = tarfile.TarInfo(action.path)
+                member.size, member.mode = len(data), action.local.mode
+                conditions = _etag(_sha(action.remote))
+                member.pax_headers = {
+                    "REMOTE_DEV.sha256": action.local.sha256,
+                    **{
+                        f"REMOTE_DEV.{k.lower().replace('-', '_')}": v
+                        for k, v in conditions.items()
+                    },
+                }
+                archive.addfile(member, io.BytesIO(data))
+        response = self.client.request(
+            "POST",
+            self.client.api_url("batch"),
+            params={"root": self.state.remote_dir},
+            content=buffer.getvalue(),
+            headers={"Content-Type": "application/x-tar"},
+        )
+        results = response.json()["results"]
+        outcomes: list[Exception | None] = []
+        for action, result in zip(actions, results, strict=True):
+            status, message = result["status"], result.get("message", "")
+            if status < 300:
+                outcomes.append(None)
+                self.on_bytes(action.local.size)
+            elif status == 412:
+                outcomes.append(PreconditionFailed(message, status))
+            elif status == 400 and "sha256" in message.lower():
+                outcomes.append(ChangedDuringSync(f"{action.path} changed while it was uploaded"))
+            else:
+                outcomes.append(ClientError(f"{action.path}: {message} (HTTP {status})", status))
+        return outcomes
+
+    def delete_remote(self, relative: str, remote_sha: str) -> None:
+        """Delete the remote file only if it still holds ``remote_sha``."""
+        with contextlib.suppress(NotFoundError):
+            self.client.request(
+                "DELETE", self.files_url(relative), headers=_etag(remote_sha), idempotent=True
+            )
+
+    # ----- local side -----
+    def download(
+        self, relative: str, target: Path, expect_local: Entry | None, mode: int | None = None
+    ) -> Entry:
+        """Stream the remote file into ``target`` (atomically), if the local file is unchanged."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=target.parent)
+        digest, size = hashlib.sha256(), 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                with self.client.stream("GET", self.files_url(relative)) as response:
+                    for chunk in response.iter_bytes(SMALL_FILE):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                        self.on_bytes(len(chunk))
+                out.flush()
+                os.fsync(out.fileno())
+            if self._local_sha(target) != (expect_local.sha256 if expect_local else None):
+                raise ChangedDuringSync(f"{relative} changed here during the sync; kept as is")
+            os.chmod(tmp, (mode or 0o644) & 0o777)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        st = target.stat()
+        self.state.cache.store(os.fspath(target), st, digest.hexdigest(), trusted=True)
+        return Entry(digest.hexdigest(), size, st.st_mode & 0o777)
+
+    def _local_sha(self, path: Path) -> str | None:
+        try:
+            return self.state.cache.sha256(path) if path.is_file() else None
+        except FileNotFoundError:
+            return None
+
+    def delete_local(self, relative: str, expect: Entry) -> None:
+        """Delete the local file if it still holds what the plan saw; prune empty folders."""
+        path = self.state.root / relative
+        if self._local_sha(path) != expect.sha256:
+            raise ChangedDuringSync(f"{relative} changed here during the sync; not deleted")
+        path.unlink()
+        self.state.cache.forget(path)
+        for folder in path.parents:
+            if folder == self.state.root:
+                break
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    # ----- plans -----
+    def apply(self, action: Action) -> None:
+        """Carry out one action and record its outcome in the state."""
+        state = self.state
+        if action.kind == PUSH:
+            self.push(action.path, action.local, _sha(action.remote))
+        elif action.kind == PULL:
+            target = state.root / action.path
+            entry = self.download(action.path, target, action.local, action.remote.mode)
+            state.record(action.path, entry)
+        elif action.kind == DELETE_REMOTE:
+            self.delete_remote(action.path, action.remote.sha256)
+            state.record(action.path, None)
+        elif action.kind == DELETE_LOCAL:
+            self.delete_local(action.path, action.local)
+            state.record(action.path, None)
+        elif action.kind == CONFLICT:
+            copy = conflict_copy_name(action.path, action.remote.sha256)
+            if state.conflicts.get(action.path) != (action.local.sha256, action.remote.sha256):
+                if not (state.root / copy).exists():
+                    self.download(action.path, state.root / copy, None, action.remote.mode)
+                state.conflicts[action.path] = (action.local.sha256, action.remote.sha256)
+
+    def run(self, the_plan: Plan, on_done: Callable[[Action], None] | None = None) -> SyncReport:
+        """Apply every action of a plan: small pushes in batches, the rest several at once.
+
+        Failures are collected in the report, not raised; the state is saved in any case."""
+        report = SyncReport(the_plan)
+        for path, entry in the_plan.in_sync.items():
+            self.state.record(path, entry)
+
+        def finish(action: Action, error: Exception | None) -> None:
+            if error is None:
+                report.done.append(action)
+                if action.kind == PUSH:
+                    self.state.record(action.path, action.local)
+                if action.kind == CONFLICT:
+                    copy = conflict_copy_name(action.path, action.remote.sha256)
+                    report.conflict_copies[action.path] = copy
+            elif isinstance(error, PreconditionFailed):
+                report.failed.append((action, "changed on the server during the sync; sync again"))
+            else:
+                message = error.message if isinstance(error, ClientError) else str(error)
+                report.failed.append((action, message))
+            if on_done:
+                on_done(action)
+
+        def one(action: Action) -> None:
+            try:
+                self.apply(action)
+            except (ClientError, OSError, httpx.HTTPError) as e:
+                finish(action, e)
+            else:
+                finish(action, None)
+
+        small = [a for a in the_plan.of_kind(PUSH) if a.local.size <= SMALL_FILE]
+        batched = small if len(small) > 1 else []
+        try:
+            for group in _groups(batched):
+                try:
+                    outcomes = self.push_batch(group)
+                except (ClientError, OSError, httpx.HTTPError) as e:
+                    outcomes = [e] * len(group)
+                for action, outcome in zip(group, outcomes, strict=True):
+                    finish(action, outcome)
+            batched_ids = {id(a) for a in batched}
+            rest = [a for a in the_plan.actions if id(a) not in batched_ids]
+            with ThreadPoolExecutor(WORKERS) as pool:
+                for future in [pool.submit(one, a) for a in rest]:
+                    future.result()
+        finally:
+            self.state.save()
+        return report
+
+    def plan_files(self, relatives: list[str]) -> Plan:
+        """The plan for a few named files only: a HEAD each instead of a whole tree listing."""
+        result = Plan()
+        for relative in relatives:
+            if self.state.ignores(relative):
+                continue
+            local = self.state.local_entry(relative)
+            head = self.client.head_file(self.state.remote_path(relative))
+            remote = Entry(head[0], head[1], local.mode if local else 0o644) if head else None
+            base, conflict = self.state.base.get(relative), self.state.conflicts.get(relative)
+            action = plan_path(relative, local, remote, base, conflict)
+            if action is not None:
+                result.actions.append(action)
+            elif local is not None:
+                result.in_sync[relative] = local
+        return result
+
+    def plan(self) -> Plan:
+        """The three-way plan between the local folder, the server folder and the last sync."""
+        local = self.state.local_manifest()
+        remote = self.remote_manifest()
+        return plan(local, remote, self.state.base, self.state.conflicts)
+
+
+def _sha(entry: Entry | None) -> str | None:
+    return entry.sha256 if entry else None
+
+
+def _groups(actions: list[Action]):
+    """``actions`` cut into batches of at most BATCH_FILES files and about BATCH_BYTES bytes."""
+    group: list[Action] = []
+    size = 0
+    for action in actions:
+        if group and (len(group) >= BATCH_FILES or size + action.size > BATCH_BYTES):
+            yield group
+            group, size = [], 0
+        group.append(action)
+        size += action.size
+    if group:
+        yield group

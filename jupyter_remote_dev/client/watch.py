@@ -1,0 +1,132 @@
+"""``sync --watch``: push each saved file as soon as the editor has written it.
+
+watchfiles reports changes, grouped for ``debounce`` ms of quiet so an editor's write-rename dance
+is one push. Only files whose content differs from the last-synced state are sent (``If-Match`` on
+that state, so a file also changed on the server is reported, not clobbered). When the network
+drops, pending changes are kept and retried with exponential backoff; Ctrl-C saves the state and
+stops cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import watchfiles
+
+from .api import ClientError, PreconditionFailed
+from .state import SyncState
+from .transfer import ChangedDuringSync, Transfer
+
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 30.0
+
+
+class Watcher:
+    """Pushes the changes of one synced folder; ``report(kind, path, detail)`` tells the user."""
+
+    def __init__(
+        self,
+        transfer: Transfer,
+        report: Callable[[str, str, str], None],
+        debounce_ms: int = 50,
+        stop: threading.Event | None = None,
+    ):
+        self.transfer = transfer
+        self.state: SyncState = transfer.state
+        self.report = report
+        self.debounce_ms = debounce_ms
+        self.stop = stop or threading.Event()
+        self.pending: set[str] = set()
+        self.retry_at = 0.0
+        self.backoff = BACKOFF_FIRST
+
+    def _relative(self, path: str) -> str | None:
+        try:
+            relative = Path(path).relative_to(self.state.root).as_posix()
+        except ValueError:
+            return None
+        return None if self.state.ignores(relative) else relative
+
+    def _affected(self, relative: str) -> set[str]:
+        """The path itself; for a folder, every file under it (new) or synced under it (gone)."""
+        path = self.state.root / relative
+        if path.is_dir():
+            found = set()
+            for folder, _, names in os.walk(path):
+                for name in names:
+                    found.add(Path(folder, name).relative_to(self.state.root).as_posix())
+            return {p for p in found if not self.state.ignores(p)}
+        if path.exists() or relative in self.state.base:
+            return {relative}
+        prefix = relative + "/"
+        return {p for p in self.state.base if p.startswith(prefix)}
+
+    def push_one(self, relative: str) -> None:
+        """Bring the server in line with the local file (content, creation or deletion)."""
+        local = self.state.local_entry(relative)
+        base = self.state.base.get(relative)
+        if (local and local.sha256) == (base and base.sha256):
+            return
+        started = time.perf_counter()
+        if local is None:
+            self.transfer.delete_remote(relative, base.sha256)
+            self.state.record(relative, None)
+            kind = "deleted"
+        else:
+            self.transfer.push(relative, local, base.sha256 if base else None)
+            self.state.record(relative, local)
+            kind = "pushed"
+        self.report(kind, relative, f"{(time.perf_counter() - started) * 1000:.0f} ms")
+
+    def flush(self) -> None:
+        """Push every pending path; keep them pending (with backoff) if the network is down."""
+        if not self.pending or time.monotonic() < self.retry_at:
+            return
+        for relative in sorted(self.pending):
+            try:
+                self.push_one(relative)
+            except PreconditionFailed:
+                self.report("conflict", relative, "changed on the server too; run sync to resolve")
+            except ChangedDuringSync:
+                continue  # the next change event brings it back
+            except ClientError as e:
+                if e.status is None or e.status in (502, 503, 504):
+                    self.retry_at = time.monotonic() + self.backoff
+                    self.report("retry", relative, f"{e.message}; retrying in {self.backoff:.1f} s")
+                    self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+                    break
+                self.report("error", relative, e.message)
+            except OSError as e:
+                self.report("error", relative, str(e))
+            self.pending.discard(relative)
+        else:
+            self.backoff = BACKOFF_FIRST
+        self.state.save()
+
+    def run(self) -> None:
+        """Watch until Ctrl-C or ``stop`` is set."""
+        changes = watchfiles.watch(
+            self.state.root,
+            watch_filter=None,
+            debounce=max(self.debounce_ms, 1),
+            step=max(min(self.debounce_ms, 50), 1),
+            stop_event=self.stop,
+            rust_timeout=500,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        )
+        try:
+            for batch in changes:
+                for _, path in batch:
+                    relative = self._relative(path)
+                    if relative is not None:
+                        self.pending |= self._affected(relative)
+                self.flush()
+        except KeyboardInterrupt:
+            pass  # Ctrl-C between two waits: a clean stop all the same
+        finally:
+            self.state.save()

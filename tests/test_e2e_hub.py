@@ -1,0 +1,313 @@
+"""End to end through a real JupyterHub: hub_config/local_config.py, configurable-http-proxy, a
+local user server with the extension, and the CLI driven as a user would (subprocesses)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(
+        not shutil.which("configurable-http-proxy"),
+        reason="configurable-http-proxy is not installed (.ci/install installs it)",
+    ),
+]
+
+REPO = Path(__file__).resolve().parents[1]
+LOCAL_CONFIG = REPO / "hub_config" / "local_config.py"
+CLI = shutil.which("jupyter-remote-dev") or "jupyter-remote-dev"
+
+TEST_CONFIG = """
+import os
+c = get_config()
+load_subconfig({local_config!r})
+c.JupyterHub.services = [{{"name": "e2e-admin", "api_token": os.environ["E2E_ADMIN_TOKEN"]}}]
+c.JupyterHub.load_roles = [
+    {{
+        "name": "e2e-admin",
+        "scopes": ["admin:users", "admin:servers", "tokens", "list:users"],
+        "services": ["e2e-admin"],
+    }}
+]
+c.JupyterHub.log_level = "INFO"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def processes_under(folder: Path) -> list[int]:
+    """Pids of our own processes whose working folder is inside ``folder`` (the user servers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if Path(os.readlink(entry / "cwd")).is_relative_to(folder):
+                found.append(int(entry.name))
+    return found
+
+
+def stop_pid(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+@dataclass
+class Hub:
+    url: str
+    admin: httpx.Client
+    workdir: Path
+
+    def user_token(self, name: str, **body) -> str:
+        response = self.admin.post(f"users/{name}/tokens", json={"note": "e2e", **body})
+        response.raise_for_status()
+        return response.json()["token"]
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    """A real jupyterhub process (and its proxy) on free loopback ports; all torn down after."""
+    workdir = tmp_path_factory.mktemp("hub")
+    config = workdir / "e2e_config.py"
+    config.write_text(TEST_CONFIG.format(local_config=str(LOCAL_CONFIG)))
+    port, admin_token = free_port(), secrets.token_hex(32)
+    env = {
+        **os.environ,
+        "JUPYTER_REMOTE_DEV_HUB_DIR": str(workdir),
+        "JUPYTER_REMOTE_DEV_HUB_PORT": str(port),
+        "JUPYTER_REMOTE_DEV_PROXY_API_PORT": str(free_port()),
+        "JUPYTER_REMOTE_DEV_HUB_API_PORT": str(free_port()),
+        "JUPYTER_REMOTE_DEV_DEMO_PASSWORD": secrets.token_hex(8),
+        "E2E_ADMIN_TOKEN": admin_token,
+        "JUPYTER_REMOTE_DEV_LOCAL_RAY": "0",  # no Ray head for this hub (see local_config.py)
+    }
+    log = (workdir / "hub.log").open("wb")
+    process = subprocess.Popen(
+        ["jupyterhub", "-f", str(config)],
+        cwd=workdir,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    admin = httpx.Client(
+        base_url=f"{url}hub/api/", headers={"Authorization": f"token {admin_token}"}, timeout=30
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, (workdir / "hub.log").read_text()[-3000:]
+            with contextlib.suppress(httpx.TransportError):
+                if admin.get("").status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "the hub did not come up within 90 s"
+            time.sleep(0.3)
+        for name in ("alice", "bob"):
+            admin.post(f"users/{name}").raise_for_status()
+        yield Hub(url, admin, workdir)
+    finally:
+        admin.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # the hub stops user servers and the proxy
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        pid_file = workdir / "jupyterhub-proxy.pid"
+        if pid_file.exists():
+            with contextlib.suppress(ValueError):
+                stop_pid(int(pid_file.read_text().strip()))
+        for pid in processes_under(workdir):
+            stop_pid(pid)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def alice(hub, tmp_path_factory):
+    """Alice's token, a CLI environment (JUPYTER_CONFIG_DIR and HOME in tmp) and her local tree."""
+    home = tmp_path_factory.mktemp("alice-laptop")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_", "JPY_", "JUPYTERHUB"))
+    }
+    env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / ".jupyter"), PYTHONUNBUFFERED="1")
+    return {"token": hub.user_token("alice"), "env": env, "home": home}
+
+
+def cli(user, *args, stdin=None, cwd=None, timeout=120):
+    """Run ``jupyter-remote-dev ARGS`` as the user would; returns the CompletedProcess."""
+    return subprocess.run(
+        [CLI, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=user["env"],
+        cwd=cwd or user["home"],
+        timeout=timeout,
+    )
+
+
+def server_files(hub: Hub, token: str, path: str, **kwargs) -> httpx.Response:
+    """The core contents API of Alice's server through the proxy (as JupyterLab would use it)."""
+    headers = {"Authorization": f"token {token}"}
+    return httpx.request(
+        kwargs.pop("method", "GET"),
+        f"{hub.url}user/alice/api/contents/{path}",
+        headers=headers,
+        timeout=30,
+        **kwargs,
+    )
+
+
+def test_e2e_login_offers_to_start_and_follows_progress(hub, alice):
+    """Login to a stopped server fails with a clear line; with --start the hub starts it."""
+    url = f"{hub.url}user/alice/"
+    stopped = cli(alice, "login", url, "--token-stdin", stdin=alice["token"] + "\n")
+    assert stopped.returncode == 1
+    assert "alice is not running" in stopped.stderr and "--start" in stopped.stderr
+    started = cli(alice, "login", url, "--token-stdin", "--start", stdin=alice["token"] + "\n")
+    assert started.returncode == 0, started.stderr
+    assert "logged in to" in started.stdout and "as alice" in started.stdout
+    assert "Server ready" in started.stderr or "%]" in started.stderr
+    profiles = Path(alice["env"]["JUPYTER_CONFIG_DIR"]) / "remote_dev_profiles.json"
+    assert profiles.stat().st_mode & 0o777 == 0o600
+    assert json.loads(profiles.read_text())["profiles"]["default"]["user"] == "alice"
+
+
+def test_e2e_other_users_token_gets_403(hub, alice):
+    """Bob's valid hub token is refused by Alice's server (403) and by the CLI's identity check."""
+    bob_token = hub.user_token("bob")
+    direct = httpx.get(
+        f"{hub.url}user/alice/remote-dev/api/info",
+        headers={"Authorization": f"token {bob_token}"},
+        timeout=30,
+    )
+    assert direct.status_code == 403
+    login = cli(alice, "login", f"{hub.url}user/alice/", "--profile", "bob", "--token-stdin",
+                stdin=bob_token + "\n")  # fmt: skip
+    assert login.returncode == 1
+    assert "belongs to user 'bob'" in login.stderr
+
+
+def test_e2e_expired_token_is_one_clear_line(hub, alice):
+    """A token past its expiry gives one line naming the problem, not a traceback."""
+    token = hub.user_token("alice", expires_in=1)
+    time.sleep(2.5)
+    login = cli(alice, "login", f"{hub.url}user/alice/", "--profile", "old", "--token-stdin",
+                stdin=token + "\n")  # fmt: skip
+    assert login.returncode == 1
+    assert "refused" in login.stderr and "expired" in login.stderr
+    assert len(login.stderr.strip().splitlines()) == 1
+
+
+def test_e2e_sync_edit_delete_conflict_and_run(hub, alice):
+    """Sync a tree, edit and delete on both sides, hit a conflict, resolve it, run a command."""
+    token = alice["token"]
+    if cli(alice, "status").returncode != 0:  # this test may run alone
+        login = cli(alice, "login", f"{hub.url}user/alice/", "--token-stdin", "--start",
+                    stdin=token + "\n")  # fmt: skip
+        assert login.returncode == 0, login.stderr
+    project = alice["home"] / "project"
+    for i in range(30):
+        (project / "src" / f"pkg{i % 3}").mkdir(parents=True, exist_ok=True)
+        (project / "src" / f"pkg{i % 3}" / f"mod{i}.py").write_text(f"VALUE = {i}\n")
+    (project / "data.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    (project / "__pycache__").mkdir()
+    (project / "__pycache__" / "x.pyc").write_bytes(b"ignored")
+
+    first = cli(alice, "sync", str(project), "--remote", "work/project")
+    assert first.returncode == 0, first.stderr
+    listing = server_files(hub, token, "work/project/src/pkg1").json()
+    assert len(listing["content"]) == 10
+    assert server_files(hub, token, "work/project/__pycache__").status_code == 404
+
+    # both sides change different files; each side deletes one file; each side adds one
+    (project / "src" / "pkg0" / "mod0.py").write_text("VALUE = 'local edit'\n")
+    (project / "src" / "pkg1" / "mod1.py").unlink()
+    (project / "local_new.txt").write_text("from the laptop\n")
+    remote_edit = {"type": "file", "format": "text", "content": "VALUE = 'remote edit'\n"}
+    assert server_files(hub, token, "work/project/src/pkg2/mod2.py", method="PUT",
+                        json=remote_edit).status_code == 200  # fmt: skip
+    assert (
+        server_files(hub, token, "work/project/src/pkg0/mod3.py", method="DELETE").status_code
+        == 204
+    )
+    new_remote = {"type": "file", "format": "text", "content": "from the server\n"}
+    assert server_files(hub, token, "work/project/remote_new.txt", method="PUT",
+                        json=new_remote).status_code == 201  # fmt: skip
+
+    second = cli(alice, "sync", cwd=project)
+    assert second.returncode == 0, second.stderr + second.stdout
+    assert (project / "src" / "pkg2" / "mod2.py").read_text() == "VALUE = 'remote edit'\n"
+    assert not (project / "src" / "pkg0" / "mod3.py").exists()
+    assert (project / "remote_new.txt").read_text() == "from the server\n"
+    assert server_files(hub, token, "work/project/src/pkg1/mod1.py").status_code == 404
+    pushed = server_files(hub, token, "work/project/src/pkg0/mod0.py").json()["content"]
+    assert pushed == "VALUE = 'local edit'\n"
+    assert server_files(hub, token, "work/project/local_new.txt").status_code == 200
+
+    # the same file changed on both sides: a conflict, nothing overwritten, both versions kept
+    (project / "src" / "pkg2" / "mod5.py").write_text("VALUE = 'laptop'\n")
+    both = {"type": "file", "format": "text", "content": "VALUE = 'server'\n"}
+    server_files(hub, token, "work/project/src/pkg2/mod5.py", method="PUT", json=both)
+    conflict = cli(alice, "sync", "--json", cwd=project)
+    assert conflict.returncode == 2, conflict.stderr
+    report = json.loads(conflict.stdout)
+    (entry,) = report["conflicts"]
+    assert entry["path"] == "src/pkg2/mod5.py"
+    assert (project / "src" / "pkg2" / "mod5.py").read_text() == "VALUE = 'laptop'\n"
+    assert (project / entry["remote_copy"]).read_text() == "VALUE = 'server'\n"
+    remote_now = server_files(hub, token, "work/project/src/pkg2/mod5.py").json()["content"]
+    assert remote_now == "VALUE = 'server'\n"
+
+    # resolving: edit the local file, sync again; the merged version goes up
+    (project / "src" / "pkg2" / "mod5.py").write_text("VALUE = 'merged'\n")
+    resolved = cli(alice, "sync", cwd=project)
+    assert resolved.returncode == 0, resolved.stdout + resolved.stderr
+    remote_now = server_files(hub, token, "work/project/src/pkg2/mod5.py").json()["content"]
+    assert remote_now == "VALUE = 'merged'\n"
+
+    # run in the matching server folder; streams and the exit code come back
+    run = cli(alice, "run", "--", sys.executable, "-c",
+              "import os, sys; print(os.path.basename(os.getcwd())); "
+              "print('to stderr', file=sys.stderr); sys.exit(7)",
+              cwd=project / "src")  # fmt: skip
+    assert run.returncode == 7
+    assert run.stdout == "src\n"
+    assert run.stderr == "to stderr\n"
+
+
+def test_e2e_named_server_login_start_and_run(hub, alice):
+    """A named server URL (/user/alice/gpu/) is started through the hub and runs commands."""
+    url = f"{hub.url}user/alice/gpu/"
+    login = cli(alice, "login", url, "--profile", "gpu", "--token-stdin", "--start",
+                stdin=alice["token"] + "\n")  # fmt: skip
+    assert login.returncode == 0, login.stderr
+    assert "as alice" in login.stdout
+    code = "import os; print(os.environ['JUPYTERHUB_SERVER_NAME'])"
+    run = cli(alice, "run", "--profile", "gpu", "--", sys.executable, "-c", code)
+    assert (run.returncode, run.stdout) == (0, "gpu\n"), run.stderr
+    assert hub.admin.get("users/alice").json()["servers"]["gpu"]["ready"] is True
