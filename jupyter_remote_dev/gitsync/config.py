@@ -1,0 +1,200 @@
+"""Validated git sync settings, and their defaults from the ``JUPYTER_REMOTE_DEV_GIT_*`` variables.
+
+Every string that reaches git is checked here first: repository URLs (no leading ``-``, no
+``<transport>::`` helpers such as ``ext::``, only https/http/ssh/file or an absolute path, no
+credentials inside), branch names (``git check-ref-format`` rules) and path patterns.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import GitSyncConfigError
+
+ENV_PREFIX = "JUPYTER_REMOTE_DEV_GIT_"
+DEFAULT_SYNC_BRANCH = "remote-dev/{username}"
+DEFAULT_USERNAME = "x-access-token"
+DEFAULT_MAX_FILE_SIZE = 50 * 1024**2
+#: Never project content, even when the workspace is the home folder itself.
+DEFAULT_EXCLUDE = (".ipynb_checkpoints", "__pycache__", ".cache", ".local", ".ipython", ".Trash-*")
+ALLOWED_SCHEMES = ("https", "http", "ssh", "file")
+#: Transports git may use at all (GIT_ALLOW_PROTOCOL): ext::, fd:: and others are never allowed.
+ALLOWED_PROTOCOLS = "https:http:ssh:file"
+
+_TRANSPORT_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+_SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:(?!//)[^\s]+$")
+_BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+_USERNAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def validate_repo_url(url: str) -> str:
+    """Return ``url`` if git may be pointed at it, else raise :class:`GitSyncConfigError`."""
+    if not url or not isinstance(url, str):
+        raise GitSyncConfigError("git repo URL is empty")
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
+        raise GitSyncConfigError("git repo URL contains whitespace or control characters")
+    if url.startswith("-"):
+        raise GitSyncConfigError("git repo URL must not start with '-' (it would be an option)")
+    if _TRANSPORT_HELPER.match(url):
+        raise GitSyncConfigError(
+            "git repo URL uses a '<transport>::' remote helper (such as ext::), which is refused"
+        )
+    if "://" in url:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ALLOWED_SCHEMES:
+            raise GitSyncConfigError(
+                f"git repo URL scheme {scheme!r} is refused; "
+                f"use one of {', '.join(ALLOWED_SCHEMES)}"
+            )
+        if scheme in ("https", "http") and (parts.username or parts.password):
+            raise GitSyncConfigError(
+                "git repo URL must not carry credentials; "
+                "set JUPYTER_REMOTE_DEV_GIT_TOKEN or JUPYTER_REMOTE_DEV_GIT_TOKEN_FILE instead"
+            )
+        if parts.password:
+            raise GitSyncConfigError("git repo URL must not carry a password")
+        if scheme != "file" and not parts.hostname:
+            raise GitSyncConfigError("git repo URL has no host")
+        return url
+    if url.startswith("/"):
+        return url
+    if _SCP_LIKE.match(url):
+        return url
+    raise GitSyncConfigError(
+        "git repo URL must be https://, http://, ssh://, file://, "
+        "user@host:path or an absolute path"
+    )
+
+
+def strip_credentials(url: str) -> str:
+    """``url`` without any ``user:password@`` part, for messages about URLs we did not validate."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", r"\1", url)
+
+
+def validate_branch(name: str, what: str = "branch") -> str:
+    """Return ``name`` if it is a safe branch name (git check-ref-format --branch rules)."""
+    if not name or not isinstance(name, str):
+        raise GitSyncConfigError(f"git {what} name is empty")
+    problem = None
+    if name.startswith("-"):
+        problem = "starts with '-'"
+    elif ".." in name:
+        problem = "contains '..'"
+    elif "@{" in name or name == "@":
+        problem = "contains '@{' or is '@'"
+    elif _BAD_REF_CHARS.search(name):
+        problem = "contains a space, control character or one of ~^:?*[\\"
+    elif name.startswith("/") or name.endswith("/") or "//" in name:
+        problem = "has an empty path component"
+    elif name.endswith(".") or name.endswith(".lock"):
+        problem = "ends with '.' or '.lock'"
+    elif any(part.startswith(".") or part.endswith(".lock") for part in name.split("/")):
+        problem = "has a component starting with '.' or ending with '.lock'"
+    elif name.startswith("refs/") or name == "HEAD":
+        problem = "is a full ref or HEAD; give the short branch name"
+    if problem:
+        raise GitSyncConfigError(f"git {what} name {name!r} is refused: it {problem}")
+    return name
+
+
+def validate_pattern(pattern: str) -> str:
+    """Return an include/exclude glob if it is a plain pattern (no pathspec magic, no NUL)."""
+    if not pattern or pattern.startswith(":") or any(ch in pattern for ch in "\x00\n\r"):
+        raise GitSyncConfigError(f"git sync pattern {pattern!r} is refused")
+    return pattern
+
+
+def expand_sync_branch(template: str, username: str) -> str:
+    """Fill ``{username}`` in a branch template with a ref-safe form of the user name."""
+    safe = _USERNAME_UNSAFE.sub("-", username).strip(".-") or "user"
+    return template.replace("{username}", safe)
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """Everything one workspace's sync needs. Build with keywords; call :meth:`validated`."""
+
+    repo: str
+    workspace: Path
+    sync_branch: str
+    upstream: str | None = None
+    interval: float = 0.0
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    http_username: str = DEFAULT_USERNAME
+    token_file: str | None = None
+    author_name: str = "jupyter-remote-dev"
+    author_email: str = "remote-dev@localhost"
+    stale_lock_seconds: float = 60.0
+
+    def validated(self) -> SyncSettings:
+        """Return self after checking every field; raise :class:`GitSyncConfigError` if unsafe."""
+        validate_repo_url(self.repo)
+        validate_branch(self.sync_branch, "sync branch")
+        if self.upstream:
+            validate_branch(self.upstream, "upstream branch")
+        if not Path(self.workspace).is_absolute():
+            raise GitSyncConfigError(f"git workspace {str(self.workspace)!r} must be absolute")
+        for pattern in (*self.include, *self.exclude):
+            validate_pattern(pattern)
+        if self.max_file_size <= 0 or self.interval < 0 or self.stale_lock_seconds < 0:
+            raise GitSyncConfigError("max_file_size must be positive, interval non-negative")
+        identity = (("author name", self.author_name), ("author email", self.author_email))
+        for label, value in identity:
+            if not value or any(ch in value for ch in "<>\x00\n"):
+                raise GitSyncConfigError(f"git {label} {value!r} is refused")
+        if any(ch in self.http_username for ch in "\x00\n\r"):
+            raise GitSyncConfigError("git HTTP username contains control characters")
+        return self
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, root: str | Path | None = None, **overrides
+    ) -> SyncSettings:
+        """Settings from ``JUPYTER_REMOTE_DEV_GIT_*`` (keyword ``overrides`` win), validated.
+
+        A relative workspace is taken relative to ``root`` (default: the current directory).
+        """
+        env = os.environ if environ is None else environ
+
+        def get(name: str, default=None):
+            value = env.get(ENV_PREFIX + name, "").strip()
+            return value or default
+
+        username = env.get("JUPYTERHUB_USER") or env.get("USER") or "user"
+        values = {
+            "repo": get("REPO", ""),
+            "upstream": get("UPSTREAM"),
+            "sync_branch": get("SYNC_BRANCH") or expand_sync_branch(DEFAULT_SYNC_BRANCH, username),
+            "workspace": get("WORKSPACE", "."),
+            "interval": _seconds(get("INTERVAL", "0")),
+            "http_username": get("USERNAME", DEFAULT_USERNAME),
+            "token_file": get("TOKEN_FILE"),
+            "author_name": get("AUTHOR_NAME", "jupyter-remote-dev"),
+            "author_email": get("AUTHOR_EMAIL", "remote-dev@localhost"),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        workspace = Path(values["workspace"]).expanduser()
+        if not workspace.is_absolute():
+            workspace = Path(root or os.getcwd()) / workspace
+        values["workspace"] = Path(os.path.normpath(workspace))
+        for key in ("include", "exclude"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values).validated()
+
+
+def _seconds(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise GitSyncConfigError(
+            f"JUPYTER_REMOTE_DEV_GIT_INTERVAL must be a number of seconds, got {text!r}"
+        ) from None

@@ -1,0 +1,97 @@
+"""The sync engine inside an asyncio server: cycles in a worker thread, a timer, a final cycle.
+
+Tornado-free; the extension owns one :class:`SyncService` and the handlers call it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from .engine import GitSync
+from .errors import GitSyncBusyError, GitSyncError
+
+LOCK_WAIT_SECONDS = 1.0
+
+
+class SyncService:
+    """Runs :class:`GitSync` cycles without blocking the event loop, one at a time."""
+
+    def __init__(self, sync: GitSync | None, interval: float, workspace: Path, log: logging.Logger):
+        self.sync = sync
+        self.interval = interval
+        self.workspace = workspace
+        self.log = log
+        self._busy = asyncio.Lock()
+        self._timer: asyncio.Task | None = None
+
+    @property
+    def configured(self) -> bool:
+        return self.sync is not None
+
+    def status(self) -> dict:
+        """The ``git/status`` object; blocking (reads git), so call it via ``asyncio.to_thread``."""
+        if self.sync is None:
+            return {
+                "configured": False,
+                "repo": None,
+                "workspace": str(self.workspace),
+                "branch": None,
+                "upstream": None,
+                "ahead": 0,
+                "behind": 0,
+                "running": False,
+                "last_cycle": None,
+                "conflicts": [],
+                "skipped": [],
+            }
+        status = self.sync.status()
+        status["running"] = status["running"] or self._busy.locked()
+        return status
+
+    async def run_cycle(self, wait: float = LOCK_WAIT_SECONDS, init: bool = False):
+        """One cycle (or init) in a worker thread; :class:`GitSyncBusyError` if one is running."""
+        if self._busy.locked():
+            raise GitSyncBusyError("a git sync cycle is already running")
+        async with self._busy:
+            first = init or not self.sync.git_dir.is_dir()
+            step = self.sync.init if first else self.sync.cycle
+            return await asyncio.to_thread(step, wait)
+
+    def start_timer(self) -> None:
+        """Start the periodic loop (an init first) if configured with an interval."""
+        if self.sync is not None and self.interval > 0 and self._timer is None:
+            self._timer = asyncio.ensure_future(self._loop())
+
+    async def _loop(self) -> None:
+        init = True
+        while True:
+            try:
+                await self.run_cycle(init=init)
+                init = False
+            except GitSyncBusyError:
+                self.log.info("git sync: a cycle is already running; skipping this tick")
+            except Exception:
+                self.log.exception("git sync: the periodic cycle failed")
+            await asyncio.sleep(self.interval)
+
+    async def stop(self, final_cycle: bool = True, timeout: float = 60.0) -> None:
+        """Stop the timer and, if configured, run one last cycle (waiting for a running one)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            await asyncio.gather(self._timer, return_exceptions=True)
+            self._timer = None
+        if not (final_cycle and self.sync is not None):
+            return
+
+        async def final() -> None:
+            async with self._busy:
+                await asyncio.to_thread(self.sync.cycle, timeout)
+
+        try:
+            await asyncio.wait_for(final(), timeout)
+        except asyncio.TimeoutError:
+            self.log.warning("git sync: the final cycle did not finish within %ss", timeout)
+        except GitSyncError as error:
+            self.log.warning("git sync: no final cycle: %s", error.message)

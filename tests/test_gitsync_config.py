@@ -1,0 +1,150 @@
+"""Git sync settings: hostile configuration is refused before git ever runs."""
+
+from pathlib import Path
+
+import pytest
+
+from jupyter_remote_dev.gitsync import GitSync, GitSyncConfigError, SyncSettings
+from jupyter_remote_dev.gitsync.config import expand_sync_branch, strip_credentials
+
+HOSTILE_URLS = [
+    "--upload-pack=touch /tmp/pwned",
+    "-oProxyCommand=touch /tmp/pwned",
+    "ext::sh -c touch% /tmp/pwned",
+    "fd::17",
+    "transport::whatever",
+    "https://user:secret@example.org/repo.git",
+    "https://token@example.org/repo.git",
+    "ftp://example.org/repo.git",
+    "relative/path",
+    "https://example.org/repo.git\n--upload-pack=x",
+    "",
+]
+HOSTILE_BRANCHES = [
+    "-delete",
+    "a..b",
+    "../../etc",
+    "x@{1}",
+    "a b",
+    "a~1",
+    "a^",
+    "a:b",
+    "a*",
+    "a[b",
+    "a\\b",
+    "/a",
+    "a/",
+    "a//b",
+    ".hidden",
+    "a/.b",
+    "a.lock",
+    "a.",
+    "refs/heads/x",
+    "HEAD",
+    "@",
+    "\x00",
+]
+
+
+def settings(tmp_path: Path, **values) -> SyncSettings:
+    base = {"repo": "https://example.org/r.git", "workspace": tmp_path, "sync_branch": "x"}
+    return SyncSettings(**{**base, **values})
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_config_refuses_hostile_repo_urls(tmp_path, url):
+    """Option-like URLs, remote helpers, credentials in URLs and odd schemes are refused."""
+    with pytest.raises(GitSyncConfigError):
+        GitSync(settings(tmp_path, repo=url))
+    assert not (tmp_path / ".git").exists()
+
+
+@pytest.mark.parametrize("branch", HOSTILE_BRANCHES)
+def test_config_refuses_hostile_branch_names(tmp_path, branch):
+    """Branch names git would reject or read as options/revisions are refused, both roles."""
+    with pytest.raises(GitSyncConfigError):
+        settings(tmp_path, sync_branch=branch).validated()
+    with pytest.raises(GitSyncConfigError):
+        settings(tmp_path, upstream=branch).validated()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/org/repo.git",
+        "http://127.0.0.1:8080/repo.git",
+        "ssh://git@example.org/org/repo.git",
+        "git@github.com:org/repo.git",
+        "file:///srv/git/repo.git",
+        "/srv/git/repo.git",
+    ],
+)
+def test_config_accepts_ordinary_repo_urls(tmp_path, url):
+    """The usual https, ssh, scp-like, file and absolute-path forms pass."""
+    assert settings(tmp_path, repo=url).validated().repo == url
+
+
+def test_config_refuses_pattern_magic_and_relative_workspace(tmp_path):
+    """Pathspec magic in patterns and a relative workspace are refused."""
+    with pytest.raises(GitSyncConfigError, match="pattern"):
+        settings(tmp_path, exclude=(":(top)x",)).validated()
+    with pytest.raises(GitSyncConfigError, match="absolute"):
+        settings(tmp_path, workspace=Path("rel")).validated()
+
+
+def test_config_from_env_reads_the_hub_variables(tmp_path):
+    """from_env takes the JUPYTER_REMOTE_DEV_GIT_* contract and resolves the workspace."""
+    env = {
+        "JUPYTER_REMOTE_DEV_GIT_REPO": "https://example.org/r.git",
+        "JUPYTER_REMOTE_DEV_GIT_UPSTREAM": "main",
+        "JUPYTER_REMOTE_DEV_GIT_SYNC_BRANCH": "remote-dev/bob",
+        "JUPYTER_REMOTE_DEV_GIT_WORKSPACE": "work",
+        "JUPYTER_REMOTE_DEV_GIT_INTERVAL": "30",
+        "JUPYTER_REMOTE_DEV_GIT_TOKEN_FILE": "/var/run/token",
+        "JUPYTER_REMOTE_DEV_GIT_AUTHOR_NAME": "Bob",
+        "JUPYTER_REMOTE_DEV_GIT_AUTHOR_EMAIL": "bob@example.org",
+    }
+    result = SyncSettings.from_env(env, root=tmp_path)
+    assert result.workspace == tmp_path / "work"
+    assert (result.upstream, result.sync_branch, result.interval) == ("main", "remote-dev/bob", 30)
+    assert result.token_file == "/var/run/token"
+    assert result.http_username == "x-access-token"
+    assert result.author_email == "bob@example.org"
+
+
+def test_config_from_env_refuses_hostile_env(tmp_path):
+    """A hostile URL arriving through the environment is refused too."""
+    env = {"JUPYTER_REMOTE_DEV_GIT_REPO": "ext::sh%20-c%20id", "JUPYTERHUB_USER": "x"}
+    with pytest.raises(GitSyncConfigError, match="remote helper"):
+        SyncSettings.from_env(env, root=tmp_path)
+
+
+def test_config_branch_template_makes_user_names_ref_safe():
+    """User names with characters refs cannot hold become a safe branch name."""
+    assert expand_sync_branch("remote-dev/{username}", "a.b@c d") == "remote-dev/a.b-c-d"
+    assert expand_sync_branch("remote-dev/{username}", "..") == "remote-dev/user"
+
+
+def test_config_strip_credentials_hides_userinfo():
+    """URLs we did not write (e.g. an old clone's) lose their user:password part in messages."""
+    assert strip_credentials("https://u:tok@host/r.git") == "https://host/r.git"
+
+
+def test_config_gitsync_package_imports_no_server_code():
+    """The engine and its CLI load without tornado or jupyter_server (init containers, laptops)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, jupyter_remote_dev.gitsync.cli, jupyter_remote_dev.gitsync.service;"
+        "print(sorted(m for m in ('tornado', 'jupyter_server') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_config_from_env_refuses_a_non_numeric_interval(tmp_path):
+    """A malformed interval is a clear config error, not a traceback."""
+    env = {"JUPYTER_REMOTE_DEV_GIT_REPO": "/srv/r.git", "JUPYTER_REMOTE_DEV_GIT_INTERVAL": "5m"}
+    with pytest.raises(GitSyncConfigError, match="number of seconds"):
+        SyncSettings.from_env(env, root=tmp_path)
