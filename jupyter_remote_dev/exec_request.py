@@ -1,0 +1,127 @@
+"""The body of POST exec, checked field by field before anything runs."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import PathError, RemoteDevError
+from .files import resolve
+
+FIELDS = ("argv", "shell", "cwd", "env", "stdin", "stdin_b64", "timeout", "detachable")
+
+
+@dataclass(frozen=True)
+class ExecRequest:
+    """A validated command: what to run, where, with what, for how long."""
+
+    argv: list[str]
+    """What is executed (for ``shell``, the configured shell prefix plus the command line)."""
+    cwd: Path
+    cwd_display: str
+    """``cwd`` as the client gave it, relative to the server root ("" for the root)."""
+    env: dict[str, str] = field(default_factory=dict)
+    stdin: bytes | None = None
+    timeout: float | None = None
+    detachable: bool = False
+    original_argv: list[str] | None = None
+    shell: str | None = None
+
+
+def _fail(message: str) -> RemoteDevError:
+    return RemoteDevError(message, status=400)
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise _fail(f"{name} must be a string, got {type(value).__name__}")
+    if "\0" in value:
+        raise _fail(f"{name} must not contain NUL characters")
+    return value
+
+
+def resolve_cwd(root: str | os.PathLike, cwd: str, allow_hidden: bool) -> Path:
+    """``cwd`` resolved inside ``root`` by the files API's rules; 400 if it leaves it or is no
+    folder (an escaping cwd is a malformed request here: nothing has been touched)."""
+    path = "" if cwd in (".", "./") else cwd if cwd.startswith("/") else cwd.rstrip("/")
+    try:
+        target = resolve(root, path, allow_hidden=allow_hidden, allow_root=True).real
+    except PathError as error:
+        raise _fail(f"cwd {cwd!r}: {error.message}") from error
+    if not target.is_dir():
+        raise _fail(f"cwd {cwd!r} is not a folder under the server root")
+    return target
+
+
+def parse_exec_request(
+    body: Any,
+    *,
+    root: str | os.PathLike,
+    shell: list[str],
+    max_timeout: float,
+    allow_hidden: bool = False,
+) -> ExecRequest:
+    """Check a decoded POST exec body and build the request, or raise a 400 naming the problem."""
+    if not isinstance(body, dict):
+        raise _fail('the body must be a JSON object such as {"argv": ["make", "test"]}')
+    unknown = sorted(set(body) - set(FIELDS))
+    if unknown:
+        raise _fail(f"unknown field(s) {', '.join(unknown)}; expected some of {', '.join(FIELDS)}")
+    if ("argv" in body) == ("shell" in body):
+        raise _fail("give exactly one of argv (a list of strings) or shell (a command line)")
+    if "argv" in body:
+        argv = body["argv"]
+        if not isinstance(argv, list) or not argv:
+            raise _fail("argv must be a non-empty list of strings")
+        argv = [_text(arg, "each argv item") for arg in argv]
+        if not argv[0]:
+            raise _fail("argv[0] must name a program")
+        command, original, line = argv, argv, None
+    else:
+        line = _text(body["shell"], "shell")
+        if not line.strip():
+            raise _fail("shell must be a non-empty command line")
+        command, original = [*shell, line], None
+    cwd_text = _text(body.get("cwd", ""), "cwd")
+    cwd = resolve_cwd(root, cwd_text, allow_hidden)
+    env = body.get("env", {})
+    if not isinstance(env, dict):
+        raise _fail("env must be an object of variable names to string values")
+    for name, value in env.items():
+        if not name or "=" in name or "\0" in name:
+            raise _fail(f"env name {name!r} is not a valid variable name")
+        _text(value, f"env[{name!r}]")
+    if "stdin" in body and "stdin_b64" in body:
+        raise _fail("give at most one of stdin (text) or stdin_b64 (base64 bytes)")
+    stdin = None
+    if "stdin" in body:
+        stdin = _text(body["stdin"], "stdin").encode("utf-8")
+    elif "stdin_b64" in body:
+        try:
+            stdin = base64.b64decode(_text(body["stdin_b64"], "stdin_b64"), validate=True)
+        except binascii.Error as error:
+            raise _fail(f"stdin_b64 is not valid base64: {error}") from error
+    timeout = body.get("timeout")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise _fail("timeout must be a positive number of seconds")
+        if max_timeout and timeout > max_timeout:
+            raise _fail(f"timeout {timeout} s is over the server's limit of {max_timeout} s")
+    detachable = body.get("detachable", False)
+    if not isinstance(detachable, bool):
+        raise _fail("detachable must be true or false")
+    return ExecRequest(
+        argv=command,
+        cwd=cwd,
+        cwd_display=cwd_text,
+        env=dict(env),
+        stdin=stdin,
+        timeout=float(timeout) if timeout is not None else (max_timeout or None),
+        detachable=detachable,
+        original_argv=original,
+        shell=line,
+    )
