@@ -69,7 +69,10 @@ if os.getuid() == 0:
 # (its jupyter_server_config.d file), so every user server started above serves remote-dev/api/.
 
 # ----- Ray (issue 8) -----
-# A local Ray head for the demo: `ensure_local_ray_head()` from jupyter_remote_dev.ray_local starts
-# it (or finds it running) and gives the address to put into c.Spawner.environment["RAY_ADDRESS"].
-# RAY-LOCAL-HEAD: the Ray engineer adds the call here, skipped when
-# JUPYTER_REMOTE_DEV_LOCAL_RAY=0 (tests/test_e2e_hub.py sets it: its hub needs no Ray head).
+# A local Ray head for the demo, started here (or found running) when Ray is installed; its
+# address reaches every user server as RAY_ADDRESS, as the KubeSpawner hooks do in a cluster.
+# JUPYTER_REMOTE_DEV_LOCAL_RAY=0 turns it off (tests/test_e2e_hub.py does: its hub needs no Ray).
+if os.environ.get("JUPYTER_REMOTE_DEV_LOCAL_RAY", "1") != "0":
+    from jupyter_remote_dev.ray_local import ensure_local_ray_head
+
+    c.Spawner.environment.update(ensure_local_ray_head())

@@ -1,0 +1,334 @@
+"""Ray: connection status, jobs through the dashboard's REST API, and the dashboard itself.
+
+Submitting a job runs arbitrary code on the cluster, with whatever the cluster's service account
+may do: the same power a terminal gives. So ``POST ray/jobs`` is authorised on the core
+``terminals`` resource (write), and an authorizer that forbids terminals forbids job submission
+too. Reading status, jobs and logs, stopping a job and viewing the dashboard use ``remote_dev:ray``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import httpx
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from ..errors import ConflictError, PathError, RemoteDevError
+from ..ray import (
+    OWNER_KEY,
+    Dashboard,
+    RayUnavailableError,
+    build_job_request,
+    connection_status,
+    job_summary,
+)
+from ..ray_package import package_working_dir, resolve_inside
+from .base import RemoteDevHandler, api_path
+
+AUTH_RESOURCE = "remote_dev:ray"
+SUBMIT_RESOURCE = "terminals"
+JOB_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+PROXY_REQUEST_HEADERS = ("Accept", "Accept-Encoding", "If-None-Match", "If-Modified-Since", "Range")
+PROXY_RESPONSE_HEADERS = (
+    "Content-Type", "Content-Encoding", "Content-Length", "Content-Range", "ETag",
+    "Last-Modified", "Cache-Control",
+)  # fmt: skip
+
+
+class RayHandler(RemoteDevHandler):
+    """Shared helpers: the configured dashboard, validated job ids, the proxied dashboard URL."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def dashboard_url(self) -> str:
+        url = self.remote_dev.ray_dashboard_url
+        if not url:
+            raise ConflictError(
+                "Ray is not configured on this server: set JUPYTER_REMOTE_DEV_RAY_DASHBOARD_URL "
+                "or c.RemoteDevExtension.ray_dashboard_url"
+            )
+        return url.rstrip("/")
+
+    def dashboard(self) -> Dashboard:
+        return Dashboard(self.dashboard_url(), self.remote_dev.ray_request_timeout)
+
+    @staticmethod
+    def checked_job_id(job_id: str) -> str:
+        if not JOB_ID.match(job_id):
+            raise RemoteDevError(f"not a Ray job or submission id: {job_id!r}")
+        return job_id
+
+    def proxied_dashboard_url(self) -> str:
+        return url_path_join(self.base_url, api_path("ray/dashboard/"))
+
+
+class RayStatusHandler(RayHandler):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        app = self.remote_dev
+        status = await connection_status(
+            app.ray_address, app.ray_dashboard_url, app.ray_timeout, self.proxied_dashboard_url()
+        )
+        status["cluster_name"] = app.ray_cluster_name or None
+        self.write_json(status)
+
+
+class RayJobsHandler(RayHandler):
+    @web.authenticated
+    @authorized
+    async def get(self):
+        """This user's jobs, newest first (``?all=1``: every job on the cluster)."""
+        everyone = self.get_argument("all", "0").lower() in ("1", "true", "yes")
+        async with self.dashboard() as dashboard:
+            jobs = [job_summary(job) for job in await dashboard.list_jobs()]
+        if not everyone:
+            jobs = [job for job in jobs if job["owner"] == self.remote_dev.ray_job_owner]
+        jobs.sort(key=lambda job: job["start_time"] or 0, reverse=True)
+        self.write_json({"jobs": jobs})
+
+    @web.authenticated
+    @authorized(resource=SUBMIT_RESOURCE)
+    async def post(self):
+        """Submit a job; ``working_dir`` (a folder under the server root) is zipped and uploaded."""
+        app = self.remote_dev
+        if not app.ray_allow_job_submission:
+            raise RemoteDevError(
+                "job submission is turned off (RemoteDevExtension.ray_allow_job_submission)", 403
+            )
+        body = self.get_json_body()
+        request = build_job_request(body, app.ray_job_owner)
+        async with self.dashboard() as dashboard:
+            if body.get("working_dir") is not None:
+                request["runtime_env"]["working_dir"] = await self._upload(
+                    dashboard, body["working_dir"]
+                )
+            answer = await dashboard.submit(request)
+        self.log.info("Ray job %s submitted", answer.get("submission_id"))  # not the command
+        self.write_json(
+            {
+                "job_id": answer.get("job_id"),
+                "submission_id": answer.get("submission_id"),
+                "working_dir": request["runtime_env"].get("working_dir"),
+            },
+            status=201,
+        )
+
+    async def _upload(self, dashboard: Dashboard, working_dir: str) -> str:
+        """Package the server folder ``working_dir``, upload it, and return its gcs:// URI."""
+        root = Path(os.path.expanduser(self.contents_manager.root_dir))
+        folder = resolve_inside(root, working_dir)
+        hidden = any(part.startswith(".") for part in folder.relative_to(root.resolve()).parts)
+        if hidden and not self.contents_manager.allow_hidden:
+            raise PathError(
+                f"working_dir {working_dir!r} is hidden (ContentsManager.allow_hidden)", 403
+            )
+        ignore = list(self.remote_dev.ignore_patterns)
+        if not self.contents_manager.allow_hidden:
+            ignore.append(".*")  # hidden files (.env, keys) stay on the server
+        zip_path, uri = await asyncio.to_thread(
+            package_working_dir, root, folder, ignore, self.remote_dev.ray_max_working_dir_size
+        )
+        try:
+            await dashboard.upload_package(zip_path, uri)
+        finally:
+            zip_path.unlink(missing_ok=True)
+        return uri
+
+
+@web.stream_request_body
+class RayPackageHandler(RayHandler):
+    """PUT ray/package: a zip of a local folder, streamed to disk, then stored on the cluster.
+
+    The answer's ``uri`` goes into a submission's ``runtime_env.working_dir``. Authentication,
+    authorisation and the size limit are checked in ``prepare()``, before a byte of body is read.
+    """
+
+    spool = None
+
+    async def prepare(self):
+        await super().prepare()
+        if self.request.method != "PUT":
+            return
+        action = HTTP_METHOD_TO_AUTH_ACTION["PUT"]
+        user = self.current_user
+        if not user or not await ensure_async(
+            self.authorizer.is_authorized(self, user, action, self.auth_resource)
+        ):
+            raise web.HTTPError(403, f"not authorized to {action} {self.auth_resource}")
+        self.dashboard_url()  # 409 before the upload when Ray is not configured
+        self.limit = self.remote_dev.ray_max_working_dir_size
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            raise RemoteDevError(
+                f"package of {declared} bytes exceeds ray_max_working_dir_size ({self.limit})", 413
+            )
+        self.request.connection.set_max_body_size(self.limit + (1 << 20))
+        self.spool = tempfile.NamedTemporaryFile(prefix="remote-dev-ray-", suffix=".zip")
+        self.digest, self.received = hashlib.sha256(), 0
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished or self.spool is None:
+            return
+        self.received += len(chunk)
+        if self.received > self.limit:
+            self.spool.close()
+            self.set_status(413)
+            self.finish(json.dumps({"message": f"package exceeds {self.limit} bytes"}))
+            return
+        self.spool.write(chunk)
+        self.digest.update(chunk)
+
+    def on_finish(self):
+        if self.spool is not None:
+            self.spool.close()  # deletes the temp file
+        super().on_finish()
+
+    @web.authenticated
+    @authorized
+    async def put(self):
+        self.spool.flush()
+        if not zipfile.is_zipfile(self.spool.name):
+            raise RemoteDevError("the body is not a zip archive")
+        uri = f"gcs://_ray_pkg_{self.digest.hexdigest()[:32]}.zip"
+        async with self.dashboard() as dashboard:
+            await dashboard.upload_package(Path(self.spool.name), uri)
+        self.write_json({"uri": uri, "size": self.received}, status=201)
+
+
+class RayJobHandler(RayHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id):
+        async with self.dashboard() as dashboard:
+            self.write_json(job_summary(await dashboard.job(self.checked_job_id(job_id))))
+
+
+class RayJobLogsHandler(RayHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id):
+        """``{"logs"}``; with ``?follow=1`` an ndjson stream of events until the job ends."""
+        job_id = self.checked_job_id(job_id)
+        follow = self.get_argument("follow", "0").lower() in ("1", "true", "yes")
+        async with self.dashboard() as dashboard:
+            if not follow:
+                self.write_json({"logs": await dashboard.logs(job_id)})
+                return
+            await dashboard.job(job_id)  # 404 as JSON before the stream starts
+            self.set_header("Content-Type", "application/x-ndjson")
+            self.set_header("Cache-Control", "no-cache")
+            self.set_header("X-Accel-Buffering", "no")  # nginx ingress: do not buffer the stream
+            app = self.remote_dev
+            events = dashboard.follow_logs(
+                job_id, app.ray_log_poll_interval, app.ray_log_follow_timeout
+            )
+            try:
+                try:
+                    async for event in events:
+                        self.write(json.dumps(event) + "\n")
+                        await self.flush()
+                except RemoteDevError as e:
+                    self.write(json.dumps({"type": "error", "message": e.message}) + "\n")
+            except StreamClosedError:
+                return  # the client went away; the job itself keeps running
+            finally:
+                await events.aclose()
+        self.finish(set_content_type="application/x-ndjson")
+
+
+class RayJobStopHandler(RayHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, job_id):
+        """Stop a job; refused for a job recorded as submitted by another user."""
+        job_id = self.checked_job_id(job_id)
+        owner = self.remote_dev.ray_job_owner
+        async with self.dashboard() as dashboard:
+            recorded = ((await dashboard.job(job_id)).get("metadata") or {}).get(OWNER_KEY)
+            if recorded and recorded != owner:
+                raise RemoteDevError(f"job {job_id} belongs to {recorded}, not {owner}", 403)
+            self.write_json({"stopped": await dashboard.stop(job_id)})
+
+
+class RayDashboardRedirectHandler(RayHandler):
+    @web.authenticated
+    @authorized
+    def get(self):
+        self.redirect(self.proxied_dashboard_url())
+
+
+class RayDashboardProxyHandler(RayHandler):
+    """The Ray dashboard, read-only (GET/HEAD), under this server's URL and its authentication.
+
+    The Jupyter token or cookie is checked here and never forwarded; the dashboard itself needs no
+    ingress. Mutating dashboard calls (POST/PUT/DELETE) are not proxied: jobs go through the
+    endpoints above, with their authorisation.
+    """
+
+    @property
+    def content_security_policy(self) -> str:
+        return JupyterHandler.content_security_policy.fget(self)  # a page, not JSON
+
+    @web.authenticated
+    @authorized
+    async def get(self, path):
+        await self._proxy(path)
+
+    @web.authenticated
+    @authorized
+    async def head(self, path):
+        await self._proxy(path)
+
+    async def _proxy(self, path: str) -> None:
+        base = self.dashboard_url()
+        target = httpx.URL(f"{base}/{path}", query=self.request.query.encode())
+        if target.netloc != httpx.URL(base).netloc or ".." in path.split("/"):
+            raise RemoteDevError(f"not a dashboard path: {path!r}")
+        headers = {
+            k: self.request.headers[k] for k in PROXY_REQUEST_HEADERS if k in self.request.headers
+        }
+        timeout = httpx.Timeout(self.remote_dev.ray_request_timeout)
+        try:
+            async with httpx.AsyncClient(timeout=timeout) as http:
+                async with http.stream(self.request.method, target, headers=headers) as upstream:
+                    self.set_status(upstream.status_code, upstream.reason_phrase or None)
+                    for name in PROXY_RESPONSE_HEADERS:
+                        if name in upstream.headers:
+                            self.set_header(name, upstream.headers[name])
+                    location = upstream.headers.get("Location", "")
+                    if location.startswith("/"):
+                        self.set_header("Location", self.proxied_dashboard_url() + location[1:])
+                    async for chunk in upstream.aiter_raw():
+                        self.write(chunk)
+                        await self.flush()
+        except httpx.HTTPError as e:
+            raise RayUnavailableError(f"cannot reach the Ray dashboard at {base}: {e}") from e
+        except StreamClosedError:
+            return
+        self.finish(set_content_type=self._headers.get("Content-Type", "text/plain"))
+
+
+default_handlers = [
+    (api_path("ray"), RayStatusHandler),
+    (api_path("ray/jobs"), RayJobsHandler),
+    (api_path("ray/package"), RayPackageHandler),
+    (api_path("ray/jobs/([^/]+)"), RayJobHandler),
+    (api_path("ray/jobs/([^/]+)/logs"), RayJobLogsHandler),
+    (api_path("ray/jobs/([^/]+)/stop"), RayJobStopHandler),
+    (api_path("ray/dashboard"), RayDashboardRedirectHandler),
+    (api_path("ray/dashboard/(.*)"), RayDashboardProxyHandler),
+]

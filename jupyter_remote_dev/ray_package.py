@@ -1,0 +1,89 @@
+"""A folder zipped for a Ray job's working dir: safe resolution, ignores, a content-hash name.
+
+Shared by the server (a folder under its root) and the CLI (a local folder it uploads). Ray
+unpacks ``gcs://`` packages with the files at the top level of the zip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from fnmatch import fnmatch
+from pathlib import Path
+
+from .errors import ConflictError, NotFoundError, PathError
+
+
+def resolve_inside(root: Path, relative: str) -> Path:
+    """``relative`` resolved under ``root``; PathError if absolute, escaping or malformed."""
+    if not isinstance(relative, str) or "\0" in relative:
+        raise PathError("working_dir must be a path string without NUL bytes")
+    if relative.startswith(("/", "\\")) or os.path.isabs(relative):
+        raise PathError(f"working_dir must be relative to the server root, got {relative!r}")
+    root = root.resolve()
+    target = (root / relative).resolve()
+    if target != root and root not in target.parents:
+        raise PathError(f"working_dir {relative!r} is outside the server root", 403)
+    if not target.is_dir():
+        raise NotFoundError(f"working_dir {relative!r} is not a folder on the server")
+    return target
+
+
+def _ignored(relative: str, patterns: list[str]) -> bool:
+    return any(
+        fnmatch(relative, p) or any(fnmatch(part, p) for part in relative.split("/"))
+        for p in patterns
+    )
+
+
+def package_working_dir(
+    root: Path, folder: Path, ignore: list[str], max_size: int
+) -> tuple[Path, str]:
+    """Zip ``folder`` (files at the zip's top level) into a temp file; (zip path, gcs URI).
+
+    Ignored patterns and symlinks that leave ``root`` are left out. The URI names the content
+    hash, so an unchanged folder is uploaded once. ConflictError if the files exceed ``max_size``.
+    """
+    root = root.resolve()
+    files: list[tuple[str, Path]] = []
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(folder):
+        base = Path(dirpath)
+        rel_dir = base.relative_to(folder).as_posix()
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not (base / d).is_symlink() and not _ignored(f"{rel_dir}/{d}".lstrip("./"), ignore)
+        )
+        for name in sorted(filenames):
+            relative = f"{rel_dir}/{name}".removeprefix("./")
+            path = base / name
+            real = path.resolve()
+            if _ignored(relative, ignore) or not real.is_file():
+                continue
+            if real != root and root not in real.parents:
+                continue
+            total += real.stat().st_size
+            if total > max_size:
+                raise ConflictError(
+                    f"working_dir is larger than {max_size} bytes "
+                    "(RemoteDevExtension.ray_max_working_dir_size): upload big data elsewhere"
+                )
+            files.append((relative, real))
+    digest = hashlib.sha256()
+    fd, name = tempfile.mkstemp(prefix="remote-dev-ray-", suffix=".zip")
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(name, "w", zipfile.ZIP_DEFLATED) as archive:
+            for relative, real in files:
+                archive.write(real, relative)
+                digest.update(relative.encode() + b"\0")
+                with open(real, "rb") as f:
+                    while chunk := f.read(1 << 20):
+                        digest.update(chunk)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name), f"gcs://_ray_pkg_{digest.hexdigest()[:32]}.zip"
