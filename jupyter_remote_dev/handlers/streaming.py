@@ -13,8 +13,8 @@ class BodySink:
     """Feeds a streamed request body to a blocking ``write``.
 
     Small bodies are written inline (a 4 KiB save costs no thread hop). Big ones are gathered in
-    1 MiB blocks, each written (and hashed) in a worker thread while the next block arrives; at
-    most two blocks are held, because ``feed`` hands tornado the previous write to wait for.
+    1 MiB blocks, each written (and hashed) in a worker thread while the next block arrives; a
+    few MiB at most are held, because ``feed`` hands tornado the previous write to wait for.
     """
 
     def __init__(self, write, limit: int, inline: bool):
@@ -48,7 +48,7 @@ class BodySink:
             await previous
         if self._error is None:
             try:
-                await asyncio.to_thread(lambda: [self.write(block) for block in blocks])
+                await asyncio.to_thread(self.write, b"".join(blocks))
             except Exception as error:  # re-raised by drain(), inside the verb
                 self._error = error
 

@@ -1,3 +1,88 @@
-"""Handlers for tree (filled in by its issue)."""
+"""GET tree/<path>: the manifest of a folder (auth resource ``contents``)."""
 
-default_handlers: list = []
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..errors import NotFoundError, RemoteDevError
+from ..files import parse_etags
+from ..manifest import HashCache, IgnoreRules, build_manifest, manifest_json
+from .base import api_path
+from .files import ContentsHandler
+
+
+@functools.lru_cache(maxsize=8)
+def ignore_rules(patterns: tuple[str, ...]) -> IgnoreRules:
+    """Compiled ignore rules, reused while the configured patterns are unchanged."""
+    return IgnoreRules(patterns)
+
+
+class ManifestBodies:
+    """The last JSON answers (and their ETags) per listed folder: an unchanged tree is answered
+    without re-encoding, so a repeat costs the walk and its stat calls only."""
+
+    def __init__(self, size: int = 4):
+        self._bodies: OrderedDict[tuple, tuple[list, str, str]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def body(self, key: tuple, root: str, entries: list) -> tuple[str, str]:
+        """(JSON body, ETag) for ``entries``."""
+        with self._lock:
+            cached = self._bodies.get(key)
+        if cached is not None and cached[0] == entries:
+            return cached[1], cached[2]
+        body = json.dumps({"root": root, "files": manifest_json(entries)})
+        etag = hashlib.sha256(body.encode()).hexdigest()
+        with self._lock:
+            self._bodies[key] = (entries, body, etag)
+            self._bodies.move_to_end(key)
+            while len(self._bodies) > self._size:
+                self._bodies.popitem(last=False)
+        return body, etag
+
+
+def manifest_body(folder, api_root, cache: HashCache, rules, hidden, bodies) -> tuple[str, str]:
+    """The JSON body of GET tree/ for ``folder`` and its ETag (blocking: for a worker thread)."""
+    entries = build_manifest(folder, cache, rules, hidden)
+    return bodies.body((str(folder), rules, hidden), api_root, entries)
+
+
+class TreeHandler(ContentsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, path: str = ""):
+        target = self.resolve(path, allow_root=True)
+        if not target.real.exists():
+            raise NotFoundError(f"{target.api_path!r} does not exist")
+        if not target.real.is_dir():
+            raise RemoteDevError(f"{target.api_path!r} is a file; fetch it with files/{path}")
+        body, etag = await asyncio.to_thread(
+            manifest_body,
+            target.real,
+            target.api_path,
+            self.hash_cache,
+            ignore_rules(tuple(self.remote_dev.ignore_patterns)),
+            self.contents_manager.allow_hidden,
+            self.settings.setdefault("remote_dev_manifest_bodies", ManifestBodies()),
+        )
+        self.set_header("ETag", f'"{etag}"')
+        if etag in (parse_etags(self.request.headers.get("If-None-Match")) or ()):
+            self.set_status(304)
+            self.finish()
+            return
+        self.finish(body)
+
+
+default_handlers = [
+    (api_path("tree"), TreeHandler),
+    (api_path("tree/(.+)"), TreeHandler),
+]

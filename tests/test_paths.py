@@ -1,0 +1,192 @@
+"""Hostile paths are refused before any change, on every files/ tree/ batch verb."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jupyter_remote_dev.errors import PathError
+from jupyter_remote_dev.files import resolve
+
+from .files_support import Api, connect, snapshot
+
+
+@pytest.fixture
+def api(jp_serverapp, http_server_client, jp_http_port, jp_base_url) -> Api:
+    """A raw-URL client for our API on the test server."""
+    return connect(jp_serverapp, jp_http_port, jp_base_url)
+
+
+@pytest.fixture
+def hostile_tree(jp_root_dir, tmp_path):
+    """A root with symlinks pointing out, a loop and hidden folders, and a folder outside it."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET)
+    (jp_root_dir / "ok").mkdir()
+    (jp_root_dir / ".hidden").mkdir()
+    (jp_root_dir / ".hidden" / "x").write_text("hidden")
+    os.symlink(outside, jp_root_dir / "escape")
+    os.symlink(outside / "secret.txt", jp_root_dir / "link.txt")
+    os.symlink("/etc", jp_root_dir / "abs_link")
+    os.symlink(tmp_path / "missing" / "x", jp_root_dir / "dangling")
+    os.symlink("loop", jp_root_dir / "loop")
+    os.symlink(".hidden", jp_root_dir / "visible")
+    return outside
+
+
+SECRET = "TOP-SECRET-CONTENT"
+HOSTILE = [
+    ("..%2Fsecret.txt", 400),
+    ("%2e%2e/outside/secret.txt", 400),
+    ("%2E%2E%2Foutside%2Fsecret.txt", 400),
+    ("%252e%252e/outside/secret.txt", 400),
+    ("%252e%252e%252foutside%252fsecret.txt", 400),
+    ("%25252e%25252e/outside/x", 400),
+    ("ok/%2e%2e/%2e%2e/outside/x", 400),
+    ("ok/../../outside/x", 400),
+    ("..", 400),
+    ("ok/..", 400),
+    ("a%2F..%2F..%2Foutside%2Fx", 400),
+    ("..%5Coutside%5Csecret.txt", 400),
+    ("ok%5C..%5C..%5Cx", 400),
+    ("%5C%5Cserver%5Cshare%5Cx", 400),
+    ("%2Fetc%2Fpasswd", 400),
+    ("/etc/passwd", 400),
+    ("C:%5CWindows%5Cwin.ini", 400),
+    ("C:/Windows/win.ini", 400),
+    ("ok/d:evil", 400),
+    ("file%00.txt", 400),
+    ("ok/b%00/../c", 400),
+    ("%c0%ae%c0%ae/x", 400),
+    ("ok/%01ctrl", 400),
+    ("ok/a%0Ab", 400),
+    ("x" * 300, 400),
+    ("a/" * 2100 + "x", 400),
+    ("./x", 400),
+    ("ok//x", 400),
+    ("ok/x/", 400),
+    ("escape/secret.txt", 403),
+    ("escape/new.txt", 403),
+    ("link.txt", 403),
+    ("abs_link/passwd", 403),
+    ("dangling", 403),
+    ("loop/x", 400),
+    (".hidden/x", 403),
+    (".ssh/authorized_keys", 403),
+    ("ok/.git/config", 403),
+    ("visible/x", 403),
+]
+
+
+@pytest.mark.parametrize("raw_path, status", HOSTILE)
+async def test_paths_hostile_refused_everywhere(api, jp_root_dir, hostile_tree, raw_path, status):
+    """PUT, GET, HEAD, DELETE and tree/ all refuse the path; nothing changes inside or outside."""
+    inside, outside = snapshot(jp_root_dir), snapshot(hostile_tree)
+    for method in ("PUT", "GET", "HEAD", "DELETE"):
+        response = await api.request(
+            method, f"files/{raw_path}", b"pwned" if method == "PUT" else None
+        )
+        assert response.code == status, (method, raw_path, response.body)
+        if method != "HEAD":
+            assert json.loads(response.body)["message"], (method, raw_path)
+            assert SECRET.encode() not in response.body
+    tree = await api.request("GET", f"tree/{raw_path}")
+    assert tree.code == status, (raw_path, tree.body)
+    assert snapshot(jp_root_dir) == inside
+    assert snapshot(hostile_tree) == outside
+
+
+async def test_paths_absolute_target_outside_is_untouched(api, jp_root_dir, hostile_tree):
+    """An absolute path naming a real folder outside the root writes nothing there."""
+    response = await api.request("PUT", f"files/{hostile_tree}/pwned.txt", b"pwned")
+    assert response.code == 400
+    assert not (hostile_tree / "pwned.txt").exists()
+
+
+async def test_paths_batch_members_refused(api, jp_root_dir, hostile_tree):
+    """Hostile tar member names fail one by one; good members beside them are written."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name in ["../outside/a", "/abs/b", "escape/c", ".hidden/d", "ok\\..\\e", "good.txt"]:
+            info = tarfile.TarInfo(name)
+            info.size = 5
+            archive.addfile(info, io.BytesIO(b"pwned"))
+        link = tarfile.TarInfo("ok/link")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        archive.addfile(link)
+    outside = snapshot(hostile_tree)
+    response = await api.request(
+        "POST", "batch", buffer.getvalue(), {"Content-Type": "application/x-tar"}
+    )
+    assert response.code == 200
+    results = json.loads(response.body)["results"]
+    assert [r["status"] for r in results] == [400, 400, 403, 403, 400, 201, 400]
+    assert (jp_root_dir / "good.txt").read_bytes() == b"pwned"
+    assert not (jp_root_dir / "ok" / "link").exists()
+    assert snapshot(hostile_tree) == outside
+
+
+@pytest.mark.parametrize(
+    "jp_server_config",
+    [
+        {
+            "ServerApp": {
+                "jpserver_extensions": {"jupyter_remote_dev": True},
+                "allow_unauthenticated_access": False,
+            },
+            "ContentsManager": {"allow_hidden": True},
+        }
+    ],
+)
+async def test_paths_hidden_allowed_when_contents_manager_allows(api, jp_root_dir, hostile_tree):
+    """With allow_hidden, dot-files are written and listed; escapes stay refused."""
+    assert (await api.put(".config/app.toml", b"a = 1")).code == 201
+    assert (jp_root_dir / ".config" / "app.toml").read_bytes() == b"a = 1"
+    tree = json.loads((await api.request("GET", "tree")).body)
+    assert ".config/app.toml" in [f["path"] for f in tree["files"]]
+    assert (await api.request("GET", "files/escape/secret.txt")).code == 403
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.sampled_from([*"./\\%2eE:\x00a", "..", "%2e", "%25", "%5c", "sub", "out", "me"]),
+        max_size=20,
+    )
+)
+def test_paths_resolve_never_escapes(tmp_path, pieces):
+    """Whatever the string, resolve() refuses it or returns a path inside the root, with or
+    without the per-request folder cache, and both ways agree."""
+    root = tmp_path / "root"
+    if not root.exists():
+        (root / "sub").mkdir(parents=True)
+        os.symlink(tmp_path, root / "out")
+        os.symlink(".", root / "sub" / "me")
+    candidate = "".join(pieces)
+    outcomes = []
+    for folders in (None, FOLDERS.setdefault(str(root), {})):
+        try:
+            outcomes.append(resolve(root, candidate, folders=folders))
+        except PathError as error:
+            assert error.status in (400, 403)
+            outcomes.append(error.status)
+    assert outcomes[0] == outcomes[1]
+    if isinstance(outcomes[0], int):
+        return
+    real_root = os.path.realpath(root)
+    assert os.path.commonpath([real_root, outcomes[0].real]) == real_root
+    assert outcomes[0].real != real_root
+    assert ".." not in outcomes[0].api_path.split("/")
+
+
+FOLDERS: dict[str, dict[str, str]] = {}
+"""One folder cache per root, shared by all examples (as one batch shares it)."""
