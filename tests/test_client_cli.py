@@ -404,20 +404,3 @@ async def test_transfer_batches_small_files_and_resumes_large(
     assert paths.count("batch") == 1
     assert paths.count("uploads") == 1 and sum(p.startswith("uploads/") for p in paths) == 4
     assert not any(p.startswith("files/") for p in paths)
-
-
-def test_client_package_imports_no_server_packages():
-    """Importing every client module pulls in no jupyter_server, jupyterhub or kubernetes."""
-    code = """
-import importlib, pkgutil, sys
-import jupyter_remote_dev.client as client
-for module in pkgutil.iter_modules(client.__path__):
-    importlib.import_module(f"jupyter_remote_dev.client.{module.name}")
-server_side = ("jupyter_server", "jupyterhub", "kubernetes", "kubernetes_asyncio", "tornado")
-bad = sorted(m for m in sys.modules if m.split(".")[0] in server_side)
-print(",".join(bad))
-"""
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""

@@ -37,12 +37,21 @@ def test_parse_hub_url_finds_user_and_named_server(url, target):
 
 
 @pytest.mark.parametrize(
-    "url", ["hub.example.com/user/a/", "ftp://h/", "https://h/user/a/?token=x"]
+    "url",
+    [
+        "hub.example.com/user/a/?token=s3cret",
+        "ftp://h/",
+        "https://h/user/a/?token=s3cret",
+        "https://h/user/a/#s3cret",
+        "https://alice:s3cret@h/user/alice/",
+        "https://s3cret@h/",
+    ],
 )
-def test_normalise_url_rejects_non_http_and_queries(url):
-    """Only plain http(s) URLs are accepted, so a token can never ride in a query string."""
-    with pytest.raises(ProfileError):
+def test_normalise_url_rejects_non_http_queries_and_credentials(url):
+    """Only plain http(s) URLs are accepted: no token in a query string or user:token@ part."""
+    with pytest.raises(ProfileError) as error:
         profiles.normalise_url(url)
+    assert "s3cret" not in str(error.value)
 
 
 def test_save_writes_mode_0600_and_round_trips(config_dir):

@@ -197,6 +197,8 @@ def test_settings_problem_names_what_is_missing():
     assert "JUPYTER_REMOTE_DEV_COST_URL" in CostSettings("kubecost", "", "owner", "a").problem()
     assert "JUPYTER_REMOTE_DEV_COST_USER" in CostSettings("kubecost", "u", "owner", "").problem()
     assert "not a valid" in CostSettings("kubecost", "u", "owner", 'a"+b').problem()
+    assert "not a valid" in CostSettings("kubecost", "u", "owner", "alice\n").problem()
+    assert "not a valid" in CostSettings("kubecost", "u", "owner", "a" * 64).problem()
 
 
 @pytest.mark.parametrize(

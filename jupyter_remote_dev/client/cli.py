@@ -6,6 +6,8 @@ area (files, git, ray, dags) keeps its command in its own module.
 
 from __future__ import annotations
 
+import sys
+
 from jupyter_core.application import JupyterApp
 
 from .. import __version__
@@ -19,7 +21,17 @@ class RemoteDevApp(JupyterApp):
     description = __doc__
 
     subcommands = {
-        # "name": ("module.AppClass", "one-line help"),
+        "login": ("jupyter_remote_dev.client.commands.LoginApp", "Log in with a token."),
+        "logout": ("jupyter_remote_dev.client.commands.LogoutApp", "Forget a profile's token."),
+        "status": ("jupyter_remote_dev.client.commands.StatusApp", "Profile, server, sync state."),
+        "push": ("jupyter_remote_dev.client.synccmd.PushApp", "Send files or folders."),
+        "pull": ("jupyter_remote_dev.client.synccmd.PullApp", "Fetch files or folders."),
+        "sync": ("jupyter_remote_dev.client.synccmd.SyncApp", "Three-way sync; --watch."),
+        "run": ("jupyter_remote_dev.client.commands.RunApp", "Run a command on the server."),
+        "vscode": ("jupyter_remote_dev.client.synccmd.VSCodeApp", "Write VS Code tasks."),
+        "git": ("jupyter_remote_dev.gitsync.cli.GitApp", "Two-way Git sync: init, cycle, status."),
+        "ray": ("jupyter_remote_dev.client.ray_cmd.RayApp", "Ray jobs: submit, jobs, logs, stop."),
+        "dags": ("jupyter_remote_dev.airflow.cli.DagsApp", "Airflow branch staging for DAGs."),
     }
 
     def _config_file_name_default(self) -> str:
@@ -32,4 +44,14 @@ class RemoteDevApp(JupyterApp):
         self.exit(1)
 
 
-main = RemoteDevApp.launch_instance
+#: Optional imports of libraries this synchronous CLI never uses, skipped to start faster: httpx's
+#: own command-line tool (click, rich, pygments) and trio, which httpcore imports, when installed,
+#: only to detect a trio event loop. Marked absent, both libraries take their documented fallback.
+UNUSED_OPTIONAL_MODULES = ("httpx._main", "trio")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``jupyter-remote-dev`` console script (``jupyter remote-dev``)."""
+    for name in UNUSED_OPTIONAL_MODULES:
+        sys.modules.setdefault(name, None)  # no effect where the module is already imported
+    RemoteDevApp.launch_instance(argv)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -135,7 +134,7 @@ class LoginApp(RemoteDevCommand):
         url = profiles.normalise_url(self.extra_args[0])
         token = profiles.read_token(self.token_stdin)
         verify: bool | str = False if self.insecure else (self.ca_bundle or True)
-        name = self.profile or os.environ.get(profiles.PROFILE_ENV) or profiles.DEFAULT_PROFILE
+        name = profiles.profile_name(self.profile)
         profile = Profile(name, url, token, verify=verify)
         target = profiles.parse_hub_url(url)
         if target is not None:
@@ -175,7 +174,7 @@ class LogoutApp(RemoteDevCommand):
     description = __doc__
 
     def run(self) -> int:
-        name = self.profile or os.environ.get(profiles.PROFILE_ENV) or profiles.DEFAULT_PROFILE
+        name = profiles.profile_name(self.profile)
         if not profiles.remove(name):
             raise ProfileError(f"no profile {name!r} to log out of")
         self.out.line(f"logged out: profile {name!r} removed (revoke the token on the hub too)")

@@ -69,14 +69,22 @@ class Profile:
 
 
 def normalise_url(url: str) -> str:
-    """``url`` checked to be http(s), with a trailing slash; ProfileError otherwise."""
+    """``url`` checked to be http(s), with a trailing slash; ProfileError otherwise.
+
+    Messages show the URL without user info, query and fragment: those may hold a token."""
     parts = urlsplit(url.strip())
+    shown = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ProfileError(
-            f"not an http(s) URL: {url!r} (expected e.g. https://hub.example.com/user/alice/)"
+            f"not an http(s) URL: {shown!r} (expected e.g. https://hub.example.com/user/alice/)"
         )
     if parts.query or parts.fragment:
-        raise ProfileError(f"the server URL must not carry a query or fragment: {url!r}")
+        raise ProfileError(f"the server URL must not carry a query or fragment: {shown!r}")
+    if "@" in parts.netloc:
+        raise ProfileError(
+            "the server URL must not carry credentials (user:token@); give the token at the "
+            f"prompt, on stdin (--token-stdin) or in ${TOKEN_ENV}"
+        )
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
@@ -108,9 +116,14 @@ def load_all() -> dict[str, Profile]:
     return {name: Profile(name=name, **fields) for name, fields in raw.get("profiles", {}).items()}
 
 
+def profile_name(name: str | None = None) -> str:
+    """``name``, else ``$JUPYTER_REMOTE_DEV_PROFILE``, else ``default``."""
+    return name or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+
+
 def load(name: str | None = None) -> Profile:
-    """The profile ``name`` (default: ``$JUPYTER_REMOTE_DEV_PROFILE`` or ``default``)."""
-    name = name or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    """The profile ``name`` (default: :func:`profile_name`)."""
+    name = profile_name(name)
     profiles = load_all()
     if name not in profiles:
         known = ", ".join(sorted(profiles)) or "none"

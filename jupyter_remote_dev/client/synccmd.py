@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,8 +30,7 @@ class _TransferCommand(RemoteDevCommand):
             return SyncState.load(root, self.profile or None, self.remote or None)
         if not local.is_dir():
             raise StateError(f"{local} is not a folder")
-        profile = self.profile or os.environ.get(profiles.PROFILE_ENV) or profiles.DEFAULT_PROFILE
-        return SyncState.load(local, profile, self.remote)
+        return SyncState.load(local, profiles.profile_name(self.profile), self.remote)
 
     def execute(self, client, state: SyncState, plan: Plan, kinds: tuple[str, ...]) -> int:
         chosen = Plan([a for a in plan.actions if a.kind in kinds], plan.in_sync)
@@ -125,7 +123,10 @@ class SyncApp(_TransferCommand):
 
 
 class _OneWayCommand(_TransferCommand):
+    """Shared by push and pull: plan the named paths, run one direction, ``--force`` overwrites."""
+
     force = Bool(False, config=True, help="Also overwrite files changed on the other side.")
+    flags = {**_TransferCommand.flags, "force": ({"_OneWayCommand": {"force": True}}, "Overwrite.")}
     direction: tuple[str, ...] = ()
     overwrite_kind = ""
 
@@ -173,7 +174,6 @@ class PushApp(_OneWayCommand):
     description = __doc__
     direction = (PUSH, DELETE_REMOTE)
     overwrite_kind = PUSH
-    flags = {**_TransferCommand.flags, "force": ({"_OneWayCommand": {"force": True}}, "Overwrite.")}
 
 
 class PullApp(_OneWayCommand):
@@ -183,7 +183,6 @@ class PullApp(_OneWayCommand):
     description = __doc__
     direction = (PULL, DELETE_LOCAL)
     overwrite_kind = PULL
-    flags = {**_TransferCommand.flags, "force": ({"_OneWayCommand": {"force": True}}, "Overwrite.")}
 
 
 class VSCodeApp(_TransferCommand):

@@ -64,6 +64,13 @@ class Plan:
     def conflicts(self) -> list[Action]:
         return self.of_kind(CONFLICT)
 
+    def add(self, path: str, action: Action | None, local: Entry | None) -> None:
+        """Record the action for ``path``; without one, the local entry (if any) is in sync."""
+        if action is not None:
+            self.actions.append(action)
+        elif local is not None:
+            self.in_sync[path] = local
+
     def summary(self) -> dict[str, int]:
         """How many actions of each kind, for the CLI's report."""
         counts = {k: 0 for k in (PUSH, PULL, DELETE_REMOTE, DELETE_LOCAL, CONFLICT)}
@@ -72,7 +79,8 @@ class Plan:
         return counts
 
 
-def _sha(entry: Entry | None) -> str | None:
+def sha_of(entry: Entry | None) -> str | None:
+    """The entry's content hash, None for an absent file."""
     return entry.sha256 if entry else None
 
 
@@ -89,10 +97,10 @@ def plan_path(
     replaces the base for this path, so the conflict stays until one side changes: a later local
     edit (the user's resolution) is pushed, a later remote edit is pulled, both conflict anew.
     """
-    ls, rs = _sha(local), _sha(remote)
+    ls, rs = sha_of(local), sha_of(remote)
     if ls == rs:
         return None
-    base_local, base_remote = conflict if conflict else (_sha(base), _sha(base))
+    base_local, base_remote = conflict if conflict else (sha_of(base), sha_of(base))
     local_changed, remote_changed = ls != base_local, rs != base_remote
     if local_changed and not remote_changed:
         if local is None:
@@ -129,12 +137,9 @@ def plan(
     conflicts = conflicts or {}
     result = Plan()
     for path in sorted(set(local) | set(remote) | set(base) | set(conflicts)):
-        l_entry, r_entry = local.get(path), remote.get(path)
-        action = plan_path(path, l_entry, r_entry, base.get(path), conflicts.get(path))
-        if action is not None:
-            result.actions.append(action)
-        elif l_entry is not None:
-            result.in_sync[path] = l_entry
+        l_entry = local.get(path)
+        action = plan_path(path, l_entry, remote.get(path), base.get(path), conflicts.get(path))
+        result.add(path, action, l_entry)
     return result
 
 

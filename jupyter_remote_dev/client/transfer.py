@@ -37,6 +37,7 @@ from .syncplan import (
     conflict_copy_name,
     plan,
     plan_path,
+    sha_of,
 )
 
 SMALL_FILE = 1024 * 1024
@@ -178,7 +179,7 @@ class Transfer:
                 data = (self.state.root / action.path).read_bytes()
                 member = tarfile.TarInfo(action.path)
                 member.size, member.mode = len(data), action.local.mode
-                conditions = _etag(_sha(action.remote))
+                conditions = _etag(sha_of(action.remote))
                 member.pax_headers = {
                     "REMOTE_DEV.sha256": action.local.sha256,
                     **{
@@ -234,7 +235,7 @@ class Transfer:
                         self.on_bytes(len(chunk))
                 out.flush()
                 os.fsync(out.fileno())
-            if self._local_sha(target) != (expect_local.sha256 if expect_local else None):
+            if self._local_sha(target) != sha_of(expect_local):
                 raise ChangedDuringSync(f"{relative} changed here during the sync; kept as is")
             os.chmod(tmp, (mode or 0o644) & 0o777)
             os.replace(tmp, target)
@@ -269,7 +270,7 @@ class Transfer:
         """Carry out one action and record its outcome in the state."""
         state = self.state
         if action.kind == PUSH:
-            self.push(action.path, action.local, _sha(action.remote))
+            self.push(action.path, action.local, sha_of(action.remote))
         elif action.kind == PULL:
             target = state.root / action.path
             entry = self.download(action.path, target, action.local, action.remote.mode)
@@ -348,11 +349,7 @@ class Transfer:
             head = self.client.head_file(self.state.remote_path(relative))
             remote = Entry(head[0], head[1], local.mode if local else 0o644) if head else None
             base, conflict = self.state.base.get(relative), self.state.conflicts.get(relative)
-            action = plan_path(relative, local, remote, base, conflict)
-            if action is not None:
-                result.actions.append(action)
-            elif local is not None:
-                result.in_sync[relative] = local
+            result.add(relative, plan_path(relative, local, remote, base, conflict), local)
         return result
 
     def plan(self) -> Plan:
@@ -360,10 +357,6 @@ class Transfer:
         local = self.state.local_manifest()
         remote = self.remote_manifest()
         return plan(local, remote, self.state.base, self.state.conflicts)
-
-
-def _sha(entry: Entry | None) -> str | None:
-    return entry.sha256 if entry else None
 
 
 def _groups(actions: list[Action]):

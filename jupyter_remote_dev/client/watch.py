@@ -19,6 +19,7 @@ import watchfiles
 
 from .api import ClientError, PreconditionFailed
 from .state import SyncState
+from .syncplan import sha_of
 from .transfer import ChangedDuringSync, Transfer
 
 BACKOFF_FIRST = 0.5
@@ -69,7 +70,7 @@ class Watcher:
         """Bring the server in line with the local file (content, creation or deletion)."""
         local = self.state.local_entry(relative)
         base = self.state.base.get(relative)
-        if (local and local.sha256) == (base and base.sha256):
+        if sha_of(local) == sha_of(base):
             return
         started = time.perf_counter()
         if local is None:
@@ -77,7 +78,7 @@ class Watcher:
             self.state.record(relative, None)
             kind = "deleted"
         else:
-            self.transfer.push(relative, local, base.sha256 if base else None)
+            self.transfer.push(relative, local, sha_of(base))
             self.state.record(relative, local)
             kind = "pushed"
         self.report(kind, relative, f"{(time.perf_counter() - started) * 1000:.0f} ms")

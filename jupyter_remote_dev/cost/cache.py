@@ -58,10 +58,6 @@ class SingleFlightCache(Generic[T]):
         finally:
             del self._flights[key]
 
-    def clear(self) -> None:
-        """Forget every cached value (running loads finish and are stored)."""
-        self._values.clear()
-
 
 def _retrieve_exception(task: asyncio.Task) -> None:
     """Mark a failed flight's error as seen even when every waiter was cancelled."""

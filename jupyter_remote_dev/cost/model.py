@@ -27,7 +27,7 @@ BREAKDOWN_FIELDS = {
     "external": ("externalCost",),
 }
 
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+_LABEL_VALUE = re.compile(r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
 
 
 def sanitize_label_name(name: str) -> str:
@@ -35,9 +35,11 @@ def sanitize_label_name(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9_]", "_", name)
 
 
-def is_label_value(value: str) -> bool:
-    """Whether ``value`` is a valid Kubernetes label value (so it is safe inside a filter)."""
-    return bool(_LABEL_VALUE.match(value))
+def is_valid_label_value(value: str) -> bool:
+    """Whether ``value`` is a valid Kubernetes label value (empty, or <= 63 ASCII characters).
+
+    The API server's check, so also safe inside a filter; ``fullmatch``: no trailing newline."""
+    return len(value) <= 63 and _LABEL_VALUE.fullmatch(value) is not None
 
 
 def number(value: object) -> float:

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from ..errors import RemoteDevError
 from .backend import DIALECTS, AllocationBackend
 from .cache import SingleFlightCache
-from .model import WINDOWS, is_label_value, summarise
+from .model import WINDOWS, is_valid_label_value, summarise
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class CostSettings:
             return "no cost backend URL configured (set JUPYTER_REMOTE_DEV_COST_URL or cost_url)"
         if not self.user:
             return "no cost user configured (set JUPYTER_REMOTE_DEV_COST_USER or cost_user)"
-        if not is_label_value(self.user):
+        if not is_valid_label_value(self.user):
             return f"cost user {self.user!r} is not a valid Kubernetes label value"
         if not self.label:
             return "no cost label configured (cost_label)"

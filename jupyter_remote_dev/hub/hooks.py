@@ -22,6 +22,7 @@ from .labels import (
     USERNAME_LABEL,
     CostLabels,
     dns_slug,
+    group_names,
     is_valid_label_value,
     label_value,
     template_escape,
@@ -77,9 +78,12 @@ def set_env(container, env) -> None:
     container.env = kept + list(new)
 
 
-def _username_label_is_invalid(name: str) -> bool:
-    """KubeSpawner 7.1 keeps names its case-folding check accepts but the API server refuses."""
-    return not is_valid_label_value(safe_slug(name, is_valid=kubespawner_is_valid_label))
+def _fix_username_label(labels: dict, name: str) -> None:
+    """Set a valid ``hub.jupyter.org/username`` where KubeSpawner's would be refused.
+
+    KubeSpawner 7.1 keeps names its case-folding check accepts but the API server refuses."""
+    if not is_valid_label_value(safe_slug(name, is_valid=kubespawner_is_valid_label)):
+        labels[USERNAME_LABEL] = label_value(name)
 
 
 def make_cost_pod_hook(cost: CostLabels):
@@ -90,8 +94,7 @@ def make_cost_pod_hook(cost: CostLabels):
         metadata = pod.metadata
         metadata.labels = {**(metadata.labels or {}), **labels}
         metadata.annotations = {**(metadata.annotations or {}), **annotations}
-        if _username_label_is_invalid(spawner.user.name):
-            metadata.labels[USERNAME_LABEL] = label_value(spawner.user.name)
+        _fix_username_label(metadata.labels, spawner.user.name)
         set_env(notebook_container(pod), cost.environment(labels))
         return pod
 
@@ -103,8 +106,7 @@ def make_cost_storage_hook(cost: CostLabels):
 
     async def cost_storage_hook(spawner):
         labels, annotations = await cost.for_spawner(spawner)
-        if _username_label_is_invalid(spawner.user.name):
-            labels[USERNAME_LABEL] = label_value(spawner.user.name)
+        _fix_username_label(labels, spawner.user.name)
         # KubeSpawner expands these with str.format: escape braces of raw names
         spawner.storage_extra_labels = {**spawner.storage_extra_labels, **labels}
         spawner.storage_extra_annotations = {
@@ -129,8 +131,7 @@ def make_shared_ray_pod_hook(address: str, dashboard_url: str = "", cost: CostLa
     def shared_ray_pod_hook(spawner, pod):
         fields = user_fields(spawner)
         if needs_team:
-            groups = [getattr(g, "name", g) for g in getattr(spawner.user, "groups", None) or []]
-            team = cost.team(groups)
+            team = cost.team(group_names(spawner.user))
             if not team:
                 raise RayClusterError(
                     f"User {spawner.user.name!r} is in no team group, so no shared Ray cluster"

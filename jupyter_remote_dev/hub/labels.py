@@ -16,17 +16,13 @@ from kubespawner.slugs import is_valid_object_name, safe_slug, strip_and_hash
 from traitlets import Dict, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
-_LABEL_VALUE = re.compile(r"(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?\Z")
+from ..cost.model import is_valid_label_value
+
 _LABEL_NAME = re.compile(r"[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
 _DNS_SUBDOMAIN = re.compile(
     r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*\Z"
 )
 USERNAME_LABEL = "hub.jupyter.org/username"
-
-
-def is_valid_label_value(value: str) -> bool:
-    """True if ``value`` is a valid Kubernetes label value (empty, or <= 63 ASCII characters)."""
-    return len(value) <= 63 and _LABEL_VALUE.match(value) is not None
 
 
 def is_valid_label_key(key: str) -> bool:
@@ -54,6 +50,11 @@ def dns_slug(name: str, max_length: int = 48) -> str:
 def template_escape(text: str) -> str:
     """Double the braces so KubeSpawner's ``str.format`` expansion leaves ``text`` unchanged."""
     return text.replace("{", "{{").replace("}", "}}")
+
+
+def group_names(user) -> list[str]:
+    """The names of a JupyterHub user's groups (ORM groups or plain names; none if absent)."""
+    return [getattr(g, "name", g) for g in getattr(user, "groups", None) or []]
 
 
 def _lookup(mapping, dotted: str):
@@ -168,10 +169,10 @@ class CostLabels(Configurable):
     async def for_spawner(self, spawner) -> tuple[dict, dict]:
         """Labels and annotations for the spawner's user (groups and auth_state included)."""
         user = spawner.user
-        groups = [getattr(g, "name", g) for g in getattr(user, "groups", None) or []]
         get_auth_state = getattr(user, "get_auth_state", None)
         auth_state = await get_auth_state() if get_auth_state and self.auth_state_labels else None
-        return self.labels_and_annotations(self.raw_values(user.name, groups, auth_state))
+        raw = self.raw_values(user.name, group_names(user), auth_state)
+        return self.labels_and_annotations(raw)
 
     def environment(self, labels: dict) -> dict[str, str]:
         """The ``JUPYTER_REMOTE_DEV_COST_*`` variables the server extension reads."""
