@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import PathError, RemoteDevError
-from .files import resolve
+from .errors import RemoteDevError
+from .files import resolve_folder
 
 FIELDS = ("argv", "shell", "cwd", "env", "stdin", "stdin_b64", "timeout", "detachable")
 
@@ -47,14 +47,10 @@ def _text(value: Any, name: str) -> str:
 def resolve_cwd(root: str | os.PathLike, cwd: str, allow_hidden: bool) -> Path:
     """``cwd`` resolved inside ``root`` by the files API's rules; 400 if it leaves it or is no
     folder (an escaping cwd is a malformed request here: nothing has been touched)."""
-    path = "" if cwd in (".", "./") else cwd if cwd.startswith("/") else cwd.rstrip("/")
     try:
-        target = resolve(root, path, allow_hidden=allow_hidden, allow_root=True).real
-    except PathError as error:
+        return resolve_folder(root, cwd, allow_hidden)
+    except RemoteDevError as error:
         raise _fail(f"cwd {cwd!r}: {error.message}") from error
-    if not target.is_dir():
-        raise _fail(f"cwd {cwd!r} is not a folder under the server root")
-    return target
 
 
 def parse_exec_request(

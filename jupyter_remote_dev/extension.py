@@ -101,12 +101,6 @@ class RemoteDevExtension(ExtensionApp):
     def _exec_shell_default(self):
         return ["/bin/bash", "-c"] if os.path.exists("/bin/bash") else ["/bin/sh", "-c"]
 
-    @validate("exec_heartbeat_interval", "exec_kill_grace", "exec_output_buffer", "exec_retention")
-    def _exec_positive(self, proposal):
-        if proposal.value <= 0:
-            raise ValueError(f"{proposal.trait.name} must be positive, got {proposal.value}")
-        return proposal.value
-
     @validate("exec_max_timeout")
     def _exec_max_timeout_valid(self, proposal):
         if proposal.value < 0:
@@ -219,12 +213,6 @@ class RemoteDevExtension(ExtensionApp):
     def _cost_backend_lower(self, proposal):
         return proposal.value.strip().lower()
 
-    @validate("cost_request_timeout", "cost_cache_ttl")
-    def _cost_positive(self, proposal):
-        if proposal.value <= 0:
-            raise ValueError(f"{proposal.trait.name} must be positive, got {proposal.value}")
-        return proposal.value
-
     # ----- ray -----
     ray_address = Unicode(
         config=True,
@@ -321,15 +309,6 @@ class RemoteDevExtension(ExtensionApp):
         if parts.username or parts.password:
             raise ValueError("ray_dashboard_url must not carry credentials")
         return proposal.value.rstrip("/")
-
-    @validate(
-        "ray_timeout", "ray_request_timeout", "ray_log_poll_interval", "ray_log_follow_timeout",
-        "ray_max_working_dir_size",
-    )  # fmt: skip
-    def _ray_positive(self, proposal):
-        if proposal.value <= 0:
-            raise ValueError(f"{proposal.trait.name} must be positive, got {proposal.value}")
-        return proposal.value
 
     # ----- git sync -----
     git_repo = Unicode(
@@ -480,12 +459,6 @@ class RemoteDevExtension(ExtensionApp):
             raise TraitError(f"{proposal.trait.name} must not be negative, got {proposal.value}")
         return proposal.value
 
-    @validate("git_max_file_size")
-    def _git_max_file_size_positive(self, proposal):
-        if proposal.value <= 0:
-            raise TraitError(f"git_max_file_size must be positive, got {proposal.value}")
-        return proposal.value
-
     _git_service = None
 
     @property
@@ -518,10 +491,19 @@ class RemoteDevExtension(ExtensionApp):
             self._git_service = SyncService(sync, self.git_interval, workspace, self.log)
         return self._git_service
 
-    @validate("max_upload_size", "max_concurrent_exec")
+    @validate(
+        "max_upload_size",
+        "max_concurrent_exec", "exec_heartbeat_interval", "exec_kill_grace", "exec_output_buffer",
+        "exec_retention",
+        "cost_request_timeout", "cost_cache_ttl",
+        "ray_timeout", "ray_request_timeout", "ray_log_poll_interval", "ray_log_follow_timeout",
+        "ray_max_working_dir_size",
+        "git_max_file_size",
+    )  # fmt: skip
     def _positive(self, proposal):
+        """Sizes, counts, intervals and timeouts of every area must be above zero."""
         if proposal.value <= 0:
-            raise ValueError(f"{proposal.trait.name} must be positive, got {proposal.value}")
+            raise TraitError(f"{proposal.trait.name} must be positive, got {proposal.value}")
         return proposal.value
 
     def initialize_handlers(self):

@@ -141,6 +141,16 @@ def resolve(
     return ResolvedPath("/".join(parts), Path(real))
 
 
+def resolve_folder(root: str | os.PathLike, path: str, allow_hidden: bool = False) -> Path:
+    """An existing folder under ``root`` by :func:`resolve`'s rules (``""``, ``.`` and ``./`` name
+    the root; a trailing ``/`` is allowed); NotFoundError if it is missing or not a folder."""
+    relative = "" if path in (".", "./") else path if path.startswith("/") else path.rstrip("/")
+    real = resolve(root, relative, allow_hidden=allow_hidden, allow_root=True).real
+    if not real.is_dir():
+        raise NotFoundError(f"{path!r} is not a folder under the server root")
+    return real
+
+
 def nearest_existing_folder(path: Path) -> Path:
     """``path`` or its closest ancestor that exists (where a temp file can go without mkdir)."""
     while not path.is_dir():

@@ -14,21 +14,27 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from .errors import ConflictError, NotFoundError, PathError
+from .files import resolve_folder
 
 
-def resolve_inside(root: Path, relative: str) -> Path:
-    """``relative`` resolved under ``root``; PathError if absolute, escaping or malformed."""
-    if not isinstance(relative, str) or "\0" in relative:
-        raise PathError("working_dir must be a path string without NUL bytes")
-    if relative.startswith(("/", "\\")) or os.path.isabs(relative):
-        raise PathError(f"working_dir must be relative to the server root, got {relative!r}")
-    root = root.resolve()
-    target = (root / relative).resolve()
-    if target != root and root not in target.parents:
-        raise PathError(f"working_dir {relative!r} is outside the server root", 403)
-    if not target.is_dir():
-        raise NotFoundError(f"working_dir {relative!r} is not a folder on the server")
-    return target
+def resolve_inside(root: Path, relative: str, allow_hidden: bool = True) -> Path:
+    """The folder ``relative`` under ``root``, by the files API's rules (:func:`files.resolve`).
+
+    PathError if malformed or absolute (400), or if it climbs with ``..``, leaves the root through
+    a symlink or is hidden while hidden files are not allowed (403); NotFoundError if it is no
+    folder. Messages name ``working_dir``.
+    """
+    if not isinstance(relative, str):
+        raise PathError(f"working_dir must be a path string, got {type(relative).__name__}")
+    if ".." in relative.split("/"):
+        raise PathError(
+            f"working_dir {relative!r} climbs out with '..': give a folder under the server root",
+            403,
+        )
+    try:
+        return resolve_folder(root, relative, allow_hidden)
+    except (PathError, NotFoundError) as error:
+        raise type(error)(f"working_dir {relative!r}: {error.message}", error.status) from error
 
 
 def _ignored(relative: str, patterns: list[str]) -> bool:

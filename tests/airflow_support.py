@@ -1,6 +1,8 @@
 """A real S3-compatible server for the Airflow branch-staging tests: moto's server on loopback.
 
-Each test module starts one server (``with MotoS3() as s3``) and takes a fresh bucket per test.
+Each test module starts one server (the ``s3`` fixture, or ``with MotoS3() as s3``) and takes a
+fresh bucket per test (the ``store`` fixture). A module uses the fixtures by importing
+``s3_fixture`` and ``store_fixture``.
 Credentials are dummies in the environment, i.e. boto3's standard chain, as in production.
 """
 
@@ -12,6 +14,7 @@ import uuid
 from collections import Counter
 
 import boto3
+import pytest
 from moto.server import ThreadedMotoServer
 
 from jupyter_remote_dev.airflow.store import BranchStore
@@ -54,6 +57,19 @@ class MotoS3:
         bucket = f"test-{uuid.uuid4().hex[:12]}"
         self.client().create_bucket(Bucket=bucket)
         return BranchStore(bucket=bucket, prefix=prefix, endpoint_url=self.endpoint)
+
+
+@pytest.fixture(scope="module", name="s3")
+def s3_fixture():
+    """One moto S3 server for the whole test module."""
+    with MotoS3() as server:
+        yield server
+
+
+@pytest.fixture(name="store")
+def store_fixture(s3):
+    """A store on a new, empty bucket of the module's server."""
+    return s3.new_store()
 
 
 class CallCounter:

@@ -6,25 +6,20 @@ test_airflow_policy.py.
 
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
-from jupyter_remote_dev.airflow.cleanup import cleanup_branch, read_live_branches, reconcile
+from jupyter_remote_dev.airflow.cleanup import (
+    AirflowAPI,
+    cleanup_branch,
+    read_live_branches,
+    reconcile,
+)
 from jupyter_remote_dev.airflow.lifecycle import apply_expiry, current_rules, rule_id
 from jupyter_remote_dev.airflow.publish import publish
 from jupyter_remote_dev.airflow.slug import branch_slug
 
-from .airflow_support import CallCounter, MotoS3, write_tree
-
-
-@pytest.fixture(scope="module")
-def s3():
-    with MotoS3() as server:
-        yield server
-
-
-@pytest.fixture
-def store(s3):
-    return s3.new_store()
+from .airflow_support import CallCounter, s3_fixture, store_fixture, write_tree  # noqa: F401
 
 
 def _publish(store, tmp_path, branch, files=None):
@@ -73,6 +68,31 @@ def test_reconcile_refuses_an_empty_live_list(store, tmp_path):
     assert store.list_slugs() == [branch_slug("a")]
     assert reconcile(store, [], allow_empty=True).slugs == [branch_slug("a")]
     assert store.list_slugs() == []
+
+
+@pytest.mark.parametrize(
+    "url", ["https://admin:s3cret@airflow.example.org", "ftp://airflow.example.org", "airflow:8080"]
+)
+def test_cleanup_airflow_url_with_credentials_or_odd_scheme_refused(url):
+    """An Airflow URL with user:password@, or not http(s), is refused without echoing it."""
+    with pytest.raises(ValueError, match="http") as caught:
+        AirflowAPI(url, "token-value")
+    assert "s3cret" not in str(caught.value) and "token-value" not in str(caught.value)
+
+
+@pytest.mark.parametrize("step", ["cleanup", "reconcile"])
+def test_cleanup_unreachable_airflow_deletes_nothing(store, tmp_path, step):
+    """When Airflow cannot be asked for the branch DAGs, no branch folder is deleted either."""
+    _publish(store, tmp_path, "feature/z")
+    airflow = AirflowAPI("http://127.0.0.1:9", "token-value", timeout=5)  # discard port: refused
+    with pytest.raises(httpx.TransportError):
+        if step == "cleanup":
+            cleanup_branch(store, "feature/z", airflow)
+        else:
+            reconcile(store, ["main"], airflow)
+    airflow.close()
+    assert store.list_slugs() == [branch_slug("feature/z")]
+    assert _count(store) == 2  # the file and the manifest
 
 
 def test_lifecycle_merge_keeps_other_rules(store):

@@ -12,13 +12,7 @@ import pytest
 from jupyter_remote_dev.airflow.lifecycle import rule_id
 from jupyter_remote_dev.airflow.slug import branch_dag_id, branch_slug
 
-from .airflow_support import MotoS3, read_tree, write_tree
-
-
-@pytest.fixture(scope="module")
-def s3():
-    with MotoS3() as server:
-        yield server
+from .airflow_support import read_tree, s3_fixture, write_tree  # noqa: F401
 
 
 @pytest.fixture

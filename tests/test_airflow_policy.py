@@ -32,7 +32,7 @@ from jupyter_remote_dev.airflow.publish import publish
 from jupyter_remote_dev.airflow.slug import branch_dag_id, branch_slug
 from jupyter_remote_dev.airflow.sync import sync_once
 
-from .airflow_support import MotoS3, write_tree
+from .airflow_support import s3_fixture, write_tree  # noqa: F401
 
 AIRFLOW_VENV = Path(
     os.environ.get("AIRFLOW_VENV", Path.home() / ".cache/jupyter-remote-dev/airflow-venv")
@@ -97,12 +97,6 @@ def run_airflow(env: dict, *argv: str) -> str:
 def probe(env: dict, *args: str) -> dict:
     out = run_airflow(env, str(AIRFLOW_VENV / "bin/python"), str(PROBE), *args)
     return json.loads(out.split("PROBE-RESULT ", 1)[1])
-
-
-@pytest.fixture(scope="module")
-def s3():
-    with MotoS3() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from jupyter_remote_dev.airflow.publish import LOCAL_MANIFEST, publish
 from jupyter_remote_dev.airflow.slug import branch_dag_id, branch_slug
 from jupyter_remote_dev.airflow.sync import ManifestError, apply_manifest, sync_once
 
-from .airflow_support import CallCounter, MotoS3, read_tree, write_tree
+from .airflow_support import CallCounter, read_tree, s3_fixture, store_fixture, write_tree  # noqa: F401
 
 TREE = {
     "etl.py": "from airflow.sdk import DAG\nwith DAG('etl'):\n    pass\n",
@@ -19,17 +19,6 @@ TREE = {
     "sql/query.sql": "select 1\n",
     "big.bin": "b" * 200_000,
 }
-
-
-@pytest.fixture(scope="module")
-def s3():
-    with MotoS3() as server:
-        yield server
-
-
-@pytest.fixture
-def store(s3):
-    return s3.new_store()
 
 
 def _keys(store):

@@ -107,3 +107,15 @@ async def test_batch_bad_requests_change_nothing(api, jp_root_dir, body, headers
     assert_response_matches(response, "POST", "/batch", body, "application/x-tar")
     assert snapshot(jp_root_dir) == before
     assert temp_litter(jp_root_dir) == []
+
+
+async def test_batch_truncated_gzip_stream_leaves_nothing(api, jp_root_dir):
+    """A gzip tar cut off mid-stream answers 400 and leaves no file, not even a temp file."""
+    members = {f"m{i}.bin": os.urandom(100_000) for i in range(4)}
+    whole = make_tar(members, mode="w:gz")
+    before = snapshot(jp_root_dir)
+    response = await post(api, whole[: len(whole) * 3 // 4])
+    assert response.code == 400, response.body
+    assert "tar stream" in json.loads(response.body)["message"]
+    assert snapshot(jp_root_dir) == before
+    assert temp_litter(jp_root_dir) == []

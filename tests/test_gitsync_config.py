@@ -15,6 +15,7 @@ HOSTILE_URLS = [
     "transport::whatever",
     "https://user:secret@example.org/repo.git",
     "https://token@example.org/repo.git",
+    "user:ghp_secret@github.com:org/repo.git",
     "ftp://example.org/repo.git",
     "relative/path",
     "https://example.org/repo.git\n--upload-pack=x",

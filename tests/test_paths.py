@@ -103,6 +103,14 @@ async def test_paths_hostile_refused_everywhere(api, jp_root_dir, hostile_tree, 
     assert snapshot(hostile_tree) == outside
 
 
+async def test_paths_error_message_keeps_percent_signs(api, jp_root_dir):
+    """A refused path with '%' in it is named as sent in the message, not with '%' doubled."""
+    response = await api.request("GET", "files/ok/%252e%252e")  # the path is ok/%2e%2e
+    assert response.code == 400
+    message = json.loads(response.body)["message"]
+    assert "'%2e%2e'" in message and "%%" not in message
+
+
 async def test_paths_absolute_target_outside_is_untouched(api, jp_root_dir, hostile_tree):
     """An absolute path naming a real folder outside the root writes nothing there."""
     response = await api.request("PUT", f"files/{hostile_tree}/pwned.txt", b"pwned")

@@ -21,6 +21,7 @@ from jupyter_remote_dev.ray import Dashboard, version_verdict
 from jupyter_remote_dev.ray_local import free_port
 from jupyter_remote_dev.ray_package import package_working_dir, resolve_inside
 
+from .files_support import connect
 from .openapi_check import assert_response_matches
 
 
@@ -256,6 +257,17 @@ async def test_ray_job_id_is_validated(jp_fetch):
     with pytest.raises(HTTPClientError) as refused:
         await jp_fetch("remote-dev", "api", "ray", "jobs", "bad id;rm")
     assert refused.value.code == 400
+
+
+async def test_ray_dashboard_proxy_keeps_the_token_query_parameter(
+    jp_serverapp, http_server_client, jp_http_port, jp_base_url
+):
+    """A ?token= (even percent-encoded) that authenticates a dashboard request is not passed on."""
+    api = connect(jp_serverapp, jp_http_port, jp_base_url)
+    query = f"token={api.token}&tok%65n={api.token}&view=summary"
+    response = await api.request("GET", f"ray/dashboard/api/version?{query}", headers={})
+    assert response.code == 404  # the stand-in knows /api/version only without a query
+    assert StandInDashboard.requests == [("GET", "/api/version?view=summary")]
 
 
 async def test_ray_dashboard_down_answers_502_with_message(jp_fetch, remote_dev):

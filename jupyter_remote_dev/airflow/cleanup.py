@@ -11,9 +11,9 @@ Airflow's REST API (``DELETE /api/v2/dags/{dag_id}``) too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -45,6 +45,10 @@ class AirflowAPI:
     def __init__(self, url: str, token: str, api_version: str = "v2", timeout: float = 30.0):
         if not url or not token:
             raise ValueError("Airflow cleanup needs both a URL and a token")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+            # not echoed: a URL with user:password@ would put a secret into the message
+            raise ValueError("the Airflow URL must be http(s)://HOST[:PORT][/PATH], no credentials")
         self.client = httpx.Client(
             base_url=f"{url.rstrip('/')}/api/{api_version}/",
             headers={"Authorization": f"Bearer {token}"},
@@ -104,7 +108,15 @@ class CleanupReport:
     errors: list[str] = field(default_factory=list)
 
 
-def _delete_dags(airflow: AirflowAPI, dag_ids: Iterable[str], report: CleanupReport) -> None:
+def _branch_dags(airflow: AirflowAPI | None, doomed: Callable[[str | None], bool]) -> list[str]:
+    """The branch DAG IDs whose slug is ``doomed`` ([] without Airflow). Asked before anything is
+    deleted, so a refused token or a wrong URL fails with the bucket unchanged."""
+    if airflow is None:
+        return []
+    return [dag_id for dag_id in airflow.branch_dag_ids() if doomed(slug_of_dag_id(dag_id))]
+
+
+def _delete_dags(airflow: AirflowAPI | None, dag_ids: Iterable[str], report: CleanupReport) -> None:
     for dag_id in dag_ids:
         try:
             if airflow.delete_dag(dag_id):
@@ -119,10 +131,9 @@ def cleanup_branch(
     """Remove one branch's folder from the bucket and its DAGs from Airflow."""
     slug = branch_slug(branch)
     report = CleanupReport(slugs=[slug])
+    doomed = _branch_dags(airflow, lambda dag_slug: dag_slug == slug)
     report.keys_deleted = store.delete_branch(slug)
-    if airflow is not None:
-        doomed = [d for d in airflow.branch_dag_ids() if slug_of_dag_id(d) == slug]
-        _delete_dags(airflow, doomed, report)
+    _delete_dags(airflow, doomed, report)
     log.info("cleaned up %s (%s): %d keys", branch, slug, report.keys_deleted)
     return report
 
@@ -142,13 +153,12 @@ def reconcile(
     live = {branch_slug(b) for b in live_branches}
     if not live and not allow_empty:
         raise ValueError("the live branch list is empty; pass allow_empty to remove every branch")
+    doomed = _branch_dags(airflow, lambda dag_slug: dag_slug not in live)
     report = CleanupReport()
     for slug in store.list_slugs():
         if is_slug(slug) and slug not in live:
             report.keys_deleted += store.delete_branch(slug)
             report.slugs.append(slug)
-    if airflow is not None:
-        doomed = [d for d in airflow.branch_dag_ids() if slug_of_dag_id(d) not in live]
-        _delete_dags(airflow, doomed, report)
+    _delete_dags(airflow, doomed, report)
     log.info("reconcile removed %d branches, %d keys", len(report.slugs), report.keys_deleted)
     return report

@@ -15,23 +15,22 @@ import sys
 import threading
 from dataclasses import asdict
 
-from jupyter_core.application import JupyterApp
-from traitlets import Bool, Float, Int, Unicode, default
+from traitlets import Bool, Enum, Float, Int, Unicode, default
 
-from .. import __version__
+from ..cliapp import CommandApp, SubcommandApp, described
 
 ENV = "JUPYTER_REMOTE_DEV_DAGS_"
 TOKEN_ENV = "JUPYTER_REMOTE_DEV_AIRFLOW_TOKEN"
 
 
-def _env(name: str, fallback: str = "") -> str:
-    return os.environ.get(ENV + name, fallback)
+def _from_env(trait: str, name: str, fallback: str = ""):
+    """The default of ``trait``: ``$JUPYTER_REMOTE_DEV_DAGS_<name>``, else ``fallback``."""
+    return default(trait)(lambda _self: os.environ.get(ENV + name, fallback))
 
 
-class DagsCommand(JupyterApp):
+class DagsCommand(CommandApp):
     """Shared bucket options of every ``dags`` subcommand."""
 
-    version = __version__
     aliases = {
         "bucket": "DagsCommand.bucket",
         "prefix": "DagsCommand.prefix",
@@ -61,24 +60,10 @@ class DagsCommand(JupyterApp):
         "Env: JUPYTER_REMOTE_DEV_DAGS_REGION.",
     )
 
-    @default("bucket")
-    def _bucket_default(self):
-        return _env("BUCKET")
-
-    @default("prefix")
-    def _prefix_default(self):
-        return _env("PREFIX", "dags-branches")
-
-    @default("endpoint_url")
-    def _endpoint_url_default(self):
-        return _env("ENDPOINT_URL")
-
-    @default("region")
-    def _region_default(self):
-        return _env("REGION")
-
-    def _config_file_name_default(self) -> str:
-        return "jupyter_remote_dev_client_config"
+    _bucket_default = _from_env("bucket", "BUCKET")
+    _prefix_default = _from_env("prefix", "PREFIX", "dags-branches")
+    _endpoint_url_default = _from_env("endpoint_url", "ENDPOINT_URL")
+    _region_default = _from_env("region", "REGION")
 
     @default("log_level")
     def _log_level_default(self):
@@ -138,9 +123,7 @@ class PublishApp(DagsCommand):
         "Env: JUPYTER_REMOTE_DEV_DAGS_BRANCH.",
     )
 
-    @default("branch")
-    def _branch_default(self):
-        return _env("BRANCH")
+    _branch_default = _from_env("branch", "BRANCH")
 
     def run(self):
         from .publish import publish
@@ -172,9 +155,7 @@ class SyncApp(DagsCommand):
     retries = Int(3, config=True, help="Retries per branch when it changes while being copied.")
     once = Bool(False, config=True, help="Run one pass and exit (non-zero if a branch failed).")
 
-    @default("dest")
-    def _dest_default(self):
-        return _env("BRANCH_ROOT")
+    _dest_default = _from_env("dest", "BRANCH_ROOT")
 
     def run(self):
         from .sync import run_sync, sync_once
@@ -211,13 +192,8 @@ class FetchApp(DagsCommand):
         "Env: JUPYTER_REMOTE_DEV_DAGS_BRANCH_ROOT.",
     )
 
-    @default("dag_id")
-    def _dag_id_default(self):
-        return _env("DAG_ID")
-
-    @default("dest")
-    def _dest_default(self):
-        return _env("BRANCH_ROOT")
+    _dag_id_default = _from_env("dag_id", "DAG_ID")
+    _dest_default = _from_env("dest", "BRANCH_ROOT")
 
     def run(self):
         from .fetch import fetch_for_dag
@@ -237,7 +213,9 @@ class AirflowCommand(DagsCommand):
         "are deleted through the REST API using the token in JUPYTER_REMOTE_DEV_AIRFLOW_TOKEN. "
         "Env: JUPYTER_REMOTE_DEV_AIRFLOW_URL.",
     )
-    airflow_api_version = Unicode("v2", config=True, help="'v2' (Airflow 3) or 'v1' (Airflow 2).")
+    airflow_api_version = Enum(
+        ["v2", "v1"], "v2", config=True, help="'v2' (Airflow 3) or 'v1' (Airflow 2)."
+    )
 
     @default("airflow_url")
     def _airflow_url_default(self):
@@ -273,9 +251,7 @@ class CleanupApp(AirflowCommand):
     aliases = {**DagsCommand.aliases, **_AIRFLOW_ALIASES, "branch": "CleanupApp.branch"}
     branch = Unicode(config=True, help="Branch name. Env: JUPYTER_REMOTE_DEV_DAGS_BRANCH.")
 
-    @default("branch")
-    def _branch_default(self):
-        return _env("BRANCH")
+    _branch_default = _from_env("branch", "BRANCH")
 
     def run(self):
         from .cleanup import cleanup_branch
@@ -336,26 +312,17 @@ class LifecycleApp(DagsCommand):
         self.report({"rules": apply_expiry(self.make_store(), self.days)})
 
 
-class DagsApp(JupyterApp):
+class DagsApp(SubcommandApp):
     """Branch staging for Airflow DAGs: publish, sync, fetch, cleanup, reconcile, lifecycle."""
 
     name = "jupyter-remote-dev-dags"
-    version = __version__
+    command = "jupyter remote-dev dags"
     description = __doc__
-    subcommands = {
-        "publish": (PublishApp, PublishApp.__doc__),
-        "sync": (SyncApp, SyncApp.__doc__),
-        "fetch": (FetchApp, FetchApp.__doc__),
-        "cleanup": (CleanupApp, CleanupApp.__doc__),
-        "reconcile": (ReconcileApp, ReconcileApp.__doc__),
-        "lifecycle": (LifecycleApp, LifecycleApp.__doc__),
-    }
-
-    def _config_file_name_default(self) -> str:
-        return "jupyter_remote_dev_client_config"
-
-    def start(self):
-        if self.subapp is not None:
-            return self.subapp.start()
-        self.print_subcommands()
-        self.exit(1)
+    subcommands = described(
+        publish=PublishApp,
+        sync=SyncApp,
+        fetch=FetchApp,
+        cleanup=CleanupApp,
+        reconcile=ReconcileApp,
+        lifecycle=LifecycleApp,
+    )

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import sys
 
-from jupyter_core.application import JupyterApp
-
-from .. import __version__
+from ..cliapp import SubcommandApp
 
 
-class RemoteDevApp(JupyterApp):
+class RemoteDevApp(SubcommandApp):
     """Work on a remote Jupyter server from a local IDE."""
 
     name = "jupyter-remote-dev"
-    version = __version__
     description = __doc__
 
     subcommands = {
@@ -33,15 +30,6 @@ class RemoteDevApp(JupyterApp):
         "ray": ("jupyter_remote_dev.client.ray_cmd.RayApp", "Ray jobs: submit, jobs, logs, stop."),
         "dags": ("jupyter_remote_dev.airflow.cli.DagsApp", "Airflow branch staging for DAGs."),
     }
-
-    def _config_file_name_default(self) -> str:
-        return "jupyter_remote_dev_client_config"
-
-    def start(self):
-        if self.subapp is not None:
-            return self.subapp.start()
-        self.print_help()
-        self.exit(1)
 
 
 #: Optional imports of libraries this synchronous CLI never uses, skipped to start faster: httpx's

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from jupyter_core.application import JupyterApp, base_aliases, base_flags
+from jupyter_core.application import base_aliases, base_flags
 from traitlets import Bool, Float, Unicode
 
-from .. import __version__
+from ..cliapp import CommandApp
 from . import profiles
 from .api import ClientError, HubClient, RemoteDevClient, ServerNotRunning
 from .profiles import Profile, ProfileError
@@ -22,10 +22,9 @@ from .vscode import VSCodeError
 CONFLICT_EXIT = 2
 
 
-class RemoteDevCommand(JupyterApp):
+class RemoteDevCommand(CommandApp):
     """Shared options and error handling of the remote-dev subcommands."""
 
-    version = __version__
     profile = Unicode(
         "",
         config=True,
@@ -46,9 +45,6 @@ class RemoteDevCommand(JupyterApp):
             "Start a stopped hub server without asking.",
         ),
     }
-
-    def _config_file_name_default(self) -> str:
-        return "jupyter_remote_dev_client_config"
 
     @property
     def out(self) -> Output:

@@ -13,10 +13,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from jupyter_core.application import JupyterApp
 from traitlets import Bool, Float, Int, Unicode
 
-from .. import __version__
+from ..cliapp import SubcommandApp, described
 from ..errors import RemoteDevError
 from ..ray_package import package_working_dir
 from .api import ClientError, RemoteDevClient
@@ -265,27 +264,13 @@ class RayStopApp(RayCommand):
         return 0
 
 
-class RayApp(JupyterApp):
+class RayApp(SubcommandApp):
     """Ray jobs through the Jupyter server: submit, jobs, logs, stop."""
 
     name = "jupyter-remote-dev-ray"
-    version = __version__
+    command = "jupyter remote-dev ray"
     description = __doc__
-    subcommands = {
-        "submit": (RaySubmitApp, RaySubmitApp.__doc__.splitlines()[0]),
-        "jobs": (RayJobsApp, RayJobsApp.__doc__.splitlines()[0]),
-        "logs": (RayLogsApp, RayLogsApp.__doc__.splitlines()[0]),
-        "stop": (RayStopApp, RayStopApp.__doc__.splitlines()[0]),
-    }
-
-    def _config_file_name_default(self) -> str:
-        return "jupyter_remote_dev_client_config"
-
-    def start(self):
-        if self.subapp is not None:
-            return self.subapp.start()
-        self.print_help()
-        self.exit(1)
+    subcommands = described(submit=RaySubmitApp, jobs=RayJobsApp, logs=RayLogsApp, stop=RayStopApp)
 
 
 def _one_id(app: RayCommand) -> str:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import sys
 
-from jupyter_core.application import JupyterApp
 from traitlets import Float, Unicode
 
-from .. import __version__
+from ..cliapp import CommandApp, SubcommandApp, described
 from .config import SyncSettings
 from .engine import GitSync
 from .errors import GitSyncBusyError, GitSyncError
@@ -30,10 +29,9 @@ _aliases = {
 }
 
 
-class GitCommand(JupyterApp):
+class GitCommand(CommandApp):
     """Shared options of the git subcommands."""
 
-    version = __version__
     aliases = _aliases
     repo = Unicode(
         config=True, help="Repository URL or path (default $JUPYTER_REMOTE_DEV_GIT_REPO)."
@@ -52,9 +50,6 @@ class GitCommand(JupyterApp):
         config=True,
         help="Seconds to wait for a running cycle to finish before giving up (exit code 75).",
     )
-
-    def _config_file_name_default(self) -> str:
-        return "jupyter_remote_dev_client_config"
 
     def make_sync(self) -> GitSync:
         overrides = {
@@ -119,26 +114,13 @@ class GitStatusApp(GitCommand):
         print()
 
 
-class GitApp(JupyterApp):
+class GitApp(SubcommandApp):
     """Two-way Git sync of a workspace with a per-user branch."""
 
     name = "jupyter-remote-dev-git"
-    version = __version__
+    command = "jupyter remote-dev git"
     description = __doc__
-    subcommands = {
-        "init": (GitInitApp, GitInitApp.__doc__.splitlines()[0]),
-        "cycle": (GitCycleApp, GitCycleApp.__doc__.splitlines()[0]),
-        "status": (GitStatusApp, GitStatusApp.__doc__.splitlines()[0]),
-    }
-
-    def _config_file_name_default(self) -> str:
-        return "jupyter_remote_dev_client_config"
-
-    def start(self):
-        if self.subapp is not None:
-            return self.subapp.start()
-        self.print_help()
-        self.exit(1)
+    subcommands = described(init=GitInitApp, cycle=GitCycleApp, status=GitStatusApp)
 
 
 main = GitApp.launch_instance

@@ -28,6 +28,8 @@ ALLOWED_PROTOCOLS = "https:http:ssh:file"
 
 _TRANSPORT_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
 _SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:(?!//)[^\s]+$")
+#: ``user:token@host:path``: git would take it as scp-like, host ``user``, the token in the path.
+_SCP_CREDENTIALS = re.compile(r"^[^@/:]+:[^@/:]*@")
 _BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _USERNAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -64,6 +66,10 @@ def validate_repo_url(url: str) -> str:
         return url
     if url.startswith("/"):
         return url
+    if _SCP_CREDENTIALS.match(url):
+        raise GitSyncConfigError(
+            "git repo URL looks like user:password@host:path; credentials never go into the URL"
+        )
     if _SCP_LIKE.match(url):
         return url
     raise GitSyncConfigError(
@@ -145,7 +151,9 @@ class SyncSettings:
         for pattern in (*self.include, *self.exclude):
             validate_pattern(pattern)
         if self.max_file_size <= 0 or self.interval < 0 or self.stale_lock_seconds < 0:
-            raise GitSyncConfigError("max_file_size must be positive, interval non-negative")
+            raise GitSyncConfigError(
+                "max_file_size must be positive, interval and stale_lock_seconds non-negative"
+            )
         identity = (("author name", self.author_name), ("author email", self.author_email))
         for label, value in identity:
             if not value or any(ch in value for ch in "<>\x00\n"):

@@ -38,8 +38,8 @@ class Conflict:
         return asdict(self)
 
 
-def copy_name(path: str, label: str, sha: str, exists=os.path.lexists, root: Path | None = None):
-    """``dir/name.<label>-<sha8>.ext`` for ``dir/name.ext`` (a counter is added if taken)."""
+def copy_name(path: str, label: str, sha: str, root: Path) -> str:
+    """``dir/name.<label>-<sha8>.ext`` for ``dir/name.ext``, with a counter if taken in ``root``."""
     pure = PurePosixPath(path)
     stem, dot, ext = pure.name.rpartition(".")
     if not stem:  # no extension, or a dotfile such as .bashrc
@@ -48,7 +48,7 @@ def copy_name(path: str, label: str, sha: str, exists=os.path.lexists, root: Pat
     for counter in range(1000):
         suffix = f"-{counter}" if counter else ""
         candidate = str(pure.with_name(f"{base}{suffix}{dot}{ext}"))
-        if not exists(str(root / candidate) if root else candidate):
+        if not os.path.lexists(root / candidate):
             return candidate
     raise RuntimeError(f"no free conflict-copy name for {path}")
 
@@ -102,7 +102,7 @@ def resolve_unmerged(git: GitRunner, label: str, their_commit: str) -> list[Conf
             write_blob(git, ours[1], ours[0], root / path)
             if ours[1] == theirs[1]:
                 continue
-            kept = copy_name(path, label, their_commit, root=root)
+            kept = copy_name(path, label, their_commit, root)
             write_blob(git, theirs[1], theirs[0], root / kept)
             touched.append(kept)
             conflicts.append(Conflict(path, kept, "both changed"))
@@ -160,7 +160,7 @@ class Holder:
         for path in self.held:
             local = self.root / path
             if os.path.lexists(local):
-                kept = copy_name(path, label, their_commit, root=self.root)
+                kept = copy_name(path, label, their_commit, self.root)
                 os.rename(local, self.root / kept)
                 conflicts.append(Conflict(path, kept, f"untracked here, added on {label}"))
             local.parent.mkdir(parents=True, exist_ok=True)
@@ -181,7 +181,7 @@ class Holder:
                 path = held.relative_to(self.hold_dir).as_posix()
                 target = path
                 if os.path.lexists(self.root / path):
-                    target = copy_name(path, "local", stamp, root=self.root)
+                    target = copy_name(path, "local", stamp, self.root)
                     conflicts.append(Conflict(path, target, "recovered after an interrupted sync"))
                 (self.root / target).parent.mkdir(parents=True, exist_ok=True)
                 os.rename(held, self.root / target)

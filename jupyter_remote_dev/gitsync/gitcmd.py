@@ -115,10 +115,6 @@ class GitRunner:
         """True if ``git <args>`` exits 0 (for yes/no questions such as ``merge-base``)."""
         return self(*args, check=False).status == 0
 
-    def out(self, *args: str) -> str:
-        """Stripped text output of ``git <args>`` (raises on failure)."""
-        return self(*args).text.strip()
-
     @staticmethod
     def summarize(stderr: str) -> str:
         """The telling lines of git's stderr, bounded in length."""

@@ -58,10 +58,3 @@ class SyncLock:
         finally:
             os.close(fd)
         return False
-
-    def __enter__(self) -> SyncLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from jupyter_core.utils import ensure_async
+from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
@@ -41,6 +43,38 @@ class RemoteDevHandler(ExtensionHandlerMixin, APIHandler):
         """Finish with ``payload`` as JSON."""
         self.set_status(status)
         self.finish(json.dumps(payload))
+
+    async def authorize_before_body(self) -> None:
+        """Authenticate and authorize in ``prepare()``, before a byte of a streamed body is read
+        (the verb's decorators run again once the body is in)."""
+        action = HTTP_METHOD_TO_AUTH_ACTION[self.request.method.upper()]
+        user = self.current_user
+        if not user or not await ensure_async(
+            self.authorizer.is_authorized(self, user, action, self.auth_resource)
+        ):
+            raise web.HTTPError(403, f"not authorized to {action} {self.auth_resource}")
+
+    def refuse(self, error: RemoteDevError) -> None:
+        """Answer an error in the middle of a streamed body; tornado then drops the connection."""
+        if not self._finished:
+            self.set_status(error.status)
+            self.finish(json.dumps({"message": error.message}))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """APIHandler's JSON error, but with the message as raised.
+
+        Since tornado 6.5 ``HTTPError.log_message`` doubles every ``%`` of a message given without
+        format arguments (it is a log format string); APIHandler answers with ``log_message``, so a
+        path like ``a%2eb`` came back as ``a%%2eb``. ``get_message()`` is the message itself.
+        """
+        error = (kwargs.get("exc_info") or (None, None, None))[1]
+        get_message = getattr(error, "get_message", None)  # tornado >= 6.5
+        if not isinstance(error, web.HTTPError) or get_message is None or not get_message():
+            return super().write_error(status_code, **kwargs)
+        self.set_header("Content-Type", "application/json")
+        reply = {"message": get_message(), "reason": error.reason}
+        self.log.warning("wrote error: %r", reply["message"])
+        self.finish(json.dumps(reply))
 
     def _handle_request_exception(self, e: BaseException) -> None:
         if isinstance(e, RemoteDevError):

@@ -13,6 +13,7 @@ import asyncio
 import os
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 
 from jupyter_server.auth.decorator import authorized
@@ -23,6 +24,7 @@ from ..files import AtomicWriter, ResolvedPath, parse_sha256, resolve, sync_file
 from ..manifest import HashCache
 from .base import api_path
 from .files import ContentsHandler
+from .streaming import BodySink, StreamedBodyMixin
 
 TAR_TYPES = ("application/x-tar", "application/tar", "application/gzip", "application/x-gzip")
 PAX_PREFIX = "REMOTE_DEV."
@@ -59,10 +61,12 @@ def unpack(
                         pending.append((len(results) - 1, writer, member.pax_headers))
                 except (RemoteDevError, OSError, ValueError) as error:
                     results[-1] = _failure(name, error)
-    except tarfile.TarError as error:
+    except BaseException as error:  # no temp file of a member stays behind
         for _, writer, _ in pending:
             writer.discard()
-        raise RemoteDevError(f"the body is not a readable tar stream: {error}") from None
+        if isinstance(error, (tarfile.TarError, EOFError, zlib.error)):  # e.g. a truncated gzip
+            raise RemoteDevError(f"the body is not a readable tar stream: {error}") from None
+        raise
     if pending:
         sync_filesystem(Path(root))  # one flush for all temp files instead of one fsync each
     for index, writer, pax in pending:
@@ -105,7 +109,7 @@ def _write_member(archive, member, target: ResolvedPath, limit: int) -> AtomicWr
 
 
 @web.stream_request_body
-class BatchHandler(ContentsHandler):
+class BatchHandler(StreamedBodyMixin, ContentsHandler):
     spool = None
 
     async def prepare(self):
@@ -117,30 +121,11 @@ class BatchHandler(ContentsHandler):
         if content_type not in TAR_TYPES:
             raise RemoteDevError(f"POST batch takes application/x-tar, not {content_type!r}", 415)
         self.base = self.resolve(self.get_argument("root", ""), allow_root=True)
-        self.limit = self.limit_body()
-        self.received = 0
+        limit = self.limit_body()
         root = os.path.realpath(self.contents_manager.root_dir)
         self.spool = tempfile.TemporaryFile(dir=root, prefix=".~remote-dev-", suffix=".tmp")
-
-    def data_received(self, chunk: bytes) -> None:
-        if self._finished or self.spool is None:
-            return
-        self.received += len(chunk)
-        if self.received > self.limit:
-            self.spool.close()
-            self.refuse(RemoteDevError(f"body exceeds max_upload_size ({self.limit})", 413))
-            return
-        self.spool.write(chunk)
-
-    def on_finish(self):
-        if self.spool is not None:
-            self.spool.close()
-        super().on_finish()
-
-    def on_connection_close(self):
-        if self.spool is not None:
-            self.spool.close()
-        super().on_connection_close()
+        self.release = self.spool.close
+        self.sink = BodySink(self.spool.write, limit, inline=True)
 
     @web.authenticated
     @authorized

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from pathlib import Path
 
-from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
 from tornado import web
 
 from ..errors import NotFoundError, RemoteDevError
@@ -27,7 +24,7 @@ from ..files import (
 from ..manifest import HashCache
 from ..uploads import UploadSegment, UploadStore
 from .base import RemoteDevHandler, api_path
-from .streaming import BodySink
+from .streaming import BodySink, StreamedBodyMixin
 
 AUTH_RESOURCE = "contents"
 READ_CHUNK = 1024 * 1024
@@ -75,16 +72,6 @@ class ContentsHandler(RemoteDevHandler):
         manager = self.contents_manager
         return resolve(manager.root_dir, path, manager.allow_hidden, allow_root)
 
-    async def authorize_before_body(self) -> None:
-        """Authenticate and authorize in ``prepare()``, before a byte of a streamed body is read
-        (the verb's decorators run again once the body is in)."""
-        action = HTTP_METHOD_TO_AUTH_ACTION[self.request.method.upper()]
-        user = self.current_user
-        if not user or not await ensure_async(
-            self.authorizer.is_authorized(self, user, action, self.auth_resource)
-        ):
-            raise web.HTTPError(403, f"not authorized to {action} {self.auth_resource}")
-
     def declared_length(self) -> int | None:
         value = self.request.headers.get("Content-Length")
         try:
@@ -104,15 +91,9 @@ class ContentsHandler(RemoteDevHandler):
         self.request.connection.set_max_body_size(limit + 16 * READ_CHUNK)
         return limit
 
-    def refuse(self, error: RemoteDevError) -> None:
-        """Answer an error in the middle of a streamed body; tornado then drops the connection."""
-        if not self._finished:
-            self.set_status(error.status)
-            self.finish(json.dumps({"message": error.message}))
-
 
 @web.stream_request_body
-class FileHandler(ContentsHandler):
+class FileHandler(StreamedBodyMixin, ContentsHandler):
     writer: AtomicWriter | None = None
 
     async def prepare(self):
@@ -134,29 +115,10 @@ class FileHandler(ContentsHandler):
             big, check_preconditions, target.real, self.hash_cache,
             self.options["if_match"], self.options["if_none_match"],
         )  # fmt: skip
-        self.writer = AtomicWriter(target, limit)
         declared = self.declared_length()
+        self.writer = AtomicWriter(target, limit)
+        self.release = self.writer.discard  # a no-op after a successful install
         self.sink = BodySink(self.writer.write, limit, declared is not None and declared <= SMALL)
-
-    def data_received(self, chunk: bytes) -> asyncio.Future | None:
-        if self._finished or self.writer is None:
-            return None
-        try:
-            return self.sink.feed(chunk)
-        except RemoteDevError as error:
-            self.sink.after_writes(self.writer.discard)
-            self.refuse(error)
-            return None
-
-    def on_connection_close(self):
-        if self.writer is not None:
-            self.sink.after_writes(self.writer.discard)
-        super().on_connection_close()
-
-    def on_finish(self):
-        if self.writer is not None:  # a no-op after a successful install
-            self.sink.after_writes(self.writer.discard)
-        super().on_finish()
 
     @web.authenticated
     @authorized
@@ -272,8 +234,9 @@ class UploadsHandler(ContentsHandler):
 
 
 @web.stream_request_body
-class UploadHandler(ContentsHandler):
+class UploadHandler(StreamedBodyMixin, ContentsHandler):
     segment: UploadSegment | None = None
+    keep_on_disconnect = True  # what arrived stays, for a resume
 
     async def prepare(self):
         await super().prepare()
@@ -288,29 +251,10 @@ class UploadHandler(ContentsHandler):
         if declared is not None and declared != stop - start:
             raise RemoteDevError(f"Content-Length {declared} does not match Content-Range")
         self.segment = store.begin(upload, start, stop, total)
+        self.release = self.segment.close
         self.sink = BodySink(
             self.segment.write, self.remote_dev.max_upload_size, stop - start <= SMALL
         )
-
-    def data_received(self, chunk: bytes) -> asyncio.Future | None:
-        if self._finished or self.segment is None:
-            return None
-        try:
-            return self.sink.feed(chunk)
-        except RemoteDevError as error:
-            self.sink.after_writes(self.segment.close)
-            self.refuse(error)
-            return None
-
-    def on_connection_close(self):
-        if self.segment is not None:  # keep what arrived, for a resume
-            self.sink.after_writes(self.segment.close, keep=True)
-        super().on_connection_close()
-
-    def on_finish(self):
-        if self.segment is not None:
-            self.sink.after_writes(self.segment.close)
-        super().on_finish()
 
     def answer_status(self, upload_id: str, status: int = 200) -> None:
         store = upload_store(self.settings)

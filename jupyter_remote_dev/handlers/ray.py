@@ -16,17 +16,16 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 import httpx
-from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from ..errors import ConflictError, PathError, RemoteDevError
+from ..errors import ConflictError, RemoteDevError
 from ..ray import (
     OWNER_KEY,
     Dashboard,
@@ -37,6 +36,7 @@ from ..ray import (
 )
 from ..ray_package import package_working_dir, resolve_inside
 from .base import RemoteDevHandler, api_path
+from .streaming import BodySink, StreamedBodyMixin
 
 AUTH_RESOURCE = "remote_dev:ray"
 SUBMIT_RESOURCE = "terminals"
@@ -130,12 +130,7 @@ class RayJobsHandler(RayHandler):
     async def _upload(self, dashboard: Dashboard, working_dir: str) -> str:
         """Package the server folder ``working_dir``, upload it, and return its gcs:// URI."""
         root = Path(os.path.expanduser(self.contents_manager.root_dir))
-        folder = resolve_inside(root, working_dir)
-        hidden = any(part.startswith(".") for part in folder.relative_to(root.resolve()).parts)
-        if hidden and not self.contents_manager.allow_hidden:
-            raise PathError(
-                f"working_dir {working_dir!r} is hidden (ContentsManager.allow_hidden)", 403
-            )
+        folder = resolve_inside(root, working_dir, self.contents_manager.allow_hidden)
         ignore = list(self.remote_dev.ignore_patterns)
         if not self.contents_manager.allow_hidden:
             ignore.append(".*")  # hidden files (.env, keys) stay on the server
@@ -150,52 +145,34 @@ class RayJobsHandler(RayHandler):
 
 
 @web.stream_request_body
-class RayPackageHandler(RayHandler):
+class RayPackageHandler(StreamedBodyMixin, RayHandler):
     """PUT ray/package: a zip of a local folder, streamed to disk, then stored on the cluster.
 
     The answer's ``uri`` goes into a submission's ``runtime_env.working_dir``. Authentication,
     authorisation and the size limit are checked in ``prepare()``, before a byte of body is read.
     """
 
-    spool = None
-
     async def prepare(self):
         await super().prepare()
         if self.request.method != "PUT":
             return
-        action = HTTP_METHOD_TO_AUTH_ACTION["PUT"]
-        user = self.current_user
-        if not user or not await ensure_async(
-            self.authorizer.is_authorized(self, user, action, self.auth_resource)
-        ):
-            raise web.HTTPError(403, f"not authorized to {action} {self.auth_resource}")
+        await self.authorize_before_body()
         self.dashboard_url()  # 409 before the upload when Ray is not configured
-        self.limit = self.remote_dev.ray_max_working_dir_size
+        limit = self.remote_dev.ray_max_working_dir_size
         declared = self.request.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             raise RemoteDevError(
-                f"package of {declared} bytes exceeds ray_max_working_dir_size ({self.limit})", 413
+                f"package of {declared} bytes exceeds ray_max_working_dir_size ({limit})", 413
             )
-        self.request.connection.set_max_body_size(self.limit + (1 << 20))
+        self.request.connection.set_max_body_size(limit + (1 << 20))
         self.spool = tempfile.NamedTemporaryFile(prefix="remote-dev-ray-", suffix=".zip")
-        self.digest, self.received = hashlib.sha256(), 0
+        self.release = self.spool.close  # deletes the temp file
+        self.digest = hashlib.sha256()
+        self.sink = BodySink(self._spool, limit, True, "ray_max_working_dir_size")
 
-    def data_received(self, chunk: bytes) -> None:
-        if self._finished or self.spool is None:
-            return
-        self.received += len(chunk)
-        if self.received > self.limit:
-            self.spool.close()
-            self.set_status(413)
-            self.finish(json.dumps({"message": f"package exceeds {self.limit} bytes"}))
-            return
+    def _spool(self, chunk: bytes) -> None:
         self.spool.write(chunk)
         self.digest.update(chunk)
-
-    def on_finish(self):
-        if self.spool is not None:
-            self.spool.close()  # deletes the temp file
-        super().on_finish()
 
     @web.authenticated
     @authorized
@@ -206,7 +183,7 @@ class RayPackageHandler(RayHandler):
         uri = f"gcs://_ray_pkg_{self.digest.hexdigest()[:32]}.zip"
         async with self.dashboard() as dashboard:
             await dashboard.upload_package(Path(self.spool.name), uri)
-        self.write_json({"uri": uri, "size": self.received}, status=201)
+        self.write_json({"uri": uri, "size": self.sink.received}, status=201)
 
 
 class RayJobHandler(RayHandler):
@@ -295,7 +272,12 @@ class RayDashboardProxyHandler(RayHandler):
 
     async def _proxy(self, path: str) -> None:
         base = self.dashboard_url()
-        target = httpx.URL(f"{base}/{path}", query=self.request.query.encode())
+        query = "&".join(  # a ?token= that authenticated this request stays here
+            pair
+            for pair in self.request.query.split("&")
+            if pair and unquote_plus(pair.split("=", 1)[0]) != "token"
+        )
+        target = httpx.URL(f"{base}/{path}", query=query.encode())
         if target.netloc != httpx.URL(base).netloc or ".." in path.split("/"):
             raise RemoteDevError(f"not a dashboard path: {path!r}")
         headers = {

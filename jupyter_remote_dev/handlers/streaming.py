@@ -17,8 +17,8 @@ class BodySink:
     few MiB at most are held, because ``feed`` hands tornado the previous write to wait for.
     """
 
-    def __init__(self, write, limit: int, inline: bool):
-        self.write, self.limit, self.inline = write, limit, inline
+    def __init__(self, write, limit: int, inline: bool, limit_name: str = "max_upload_size"):
+        self.write, self.limit, self.inline, self.limit_name = write, limit, inline, limit_name
         self.received = 0
         self.pending: asyncio.Future | None = None
         self._blocks: list[bytes] = []
@@ -29,7 +29,7 @@ class BodySink:
         """Take a chunk; 413 past ``limit``; may return a future tornado waits on (flow control)."""
         self.received += len(chunk)
         if self.received > self.limit:
-            raise RemoteDevError(f"body exceeds max_upload_size ({self.limit} bytes)", status=413)
+            raise RemoteDevError(f"body exceeds {self.limit_name} ({self.limit} bytes)", status=413)
         if self.inline:
             self.write(chunk)
             return None
@@ -70,3 +70,36 @@ class BodySink:
             callback()
         else:
             self.pending.add_done_callback(lambda _: callback())
+
+
+class StreamedBodyMixin:
+    """``data_received``, ``on_finish`` and ``on_connection_close`` of a streamed-body handler.
+
+    ``prepare()`` sets ``self.sink`` (a :class:`BodySink`) and ``self.release``, called once no
+    write is in flight when the request ends or is refused (it discards a partial file; a no-op
+    after a successful install). A body past the limit answers 413 at once.
+    """
+
+    sink: BodySink | None = None
+    keep_on_disconnect = False
+    """True: on a dropped connection, what is still buffered is written before ``release``."""
+
+    def data_received(self, chunk: bytes) -> asyncio.Future | None:
+        if self._finished or self.sink is None:
+            return None
+        try:
+            return self.sink.feed(chunk)
+        except RemoteDevError as error:
+            self.sink.after_writes(self.release)
+            self.refuse(error)
+            return None
+
+    def on_connection_close(self):
+        if self.sink is not None:
+            self.sink.after_writes(self.release, keep=self.keep_on_disconnect)
+        super().on_connection_close()
+
+    def on_finish(self):
+        if self.sink is not None:
+            self.sink.after_writes(self.release)
+        super().on_finish()
