@@ -24,6 +24,9 @@ A file rewritten in place within one timestamp tick of being hashed could keep i
 """
 TEMP_PATTERNS = (".~*.tmp", ".~*.part")
 """Names of our own in-flight files (atomic writes, resumable uploads); never listed."""
+DEFAULT_IGNORE_PATTERNS = (".git", ".ipynb_checkpoints", "__pycache__", ".jupyter-remote-dev")
+"""The default of ``RemoteDevExtension.ignore_patterns``; a client uses it only when the server
+does not report its own (``GET info`` of a server older than ``ignore_patterns`` there)."""
 
 
 def sha256_file(path: str | os.PathLike) -> str:

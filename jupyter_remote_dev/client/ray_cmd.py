@@ -17,10 +17,11 @@ from traitlets import Bool, Float, Int, Unicode
 
 from ..cliapp import SubcommandApp, described
 from ..errors import RemoteDevError
+from ..manifest import DEFAULT_IGNORE_PATTERNS
 from ..ray_package import package_working_dir
 from .api import ClientError, RemoteDevClient
 from .commands import RemoteDevCommand
-from .state import DEFAULT_IGNORE, StateError, SyncState, find_root
+from .state import StateError, SyncState, find_root
 
 TERMINAL = {"STOPPED", "SUCCEEDED", "FAILED"}
 UPLOAD_LIMIT = 1024**3  # the server applies its own, smaller, ray_max_working_dir_size
@@ -134,7 +135,7 @@ class RaySubmitApp(RayCommand):
         """Zip a local folder, upload it through the server, and return its package URI."""
         if not folder.is_dir():
             self.fail(f"--upload {folder}: not a folder")
-        ignore = [*DEFAULT_IGNORE, ".*"]
+        ignore = [*client.info().get("ignore_patterns", DEFAULT_IGNORE_PATTERNS), ".*"]
         try:
             zip_path, _ = package_working_dir(folder, folder, ignore, UPLOAD_LIMIT)
         except RemoteDevError as e:

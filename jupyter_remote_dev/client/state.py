@@ -3,7 +3,8 @@
 The last-synced manifest is the base of the three-way plan; the hash cache (``manifest.HashCache``,
 keyed by inode, size and mtime) means an unchanged file is neither read nor sent again. A folder is
 bound to one profile and one remote folder: planning against another remote with this base would
-delete files, so that is refused with a clear message.
+delete files, so that is refused with a clear message. The server's ignore patterns (``GET info``)
+are stored with the state, so both sides of a sync leave out the same files.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import tempfile
 from pathlib import Path
 from posixpath import normpath
 
-from ..manifest import HashCache, IgnoreRules, build_manifest
+from ..manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules, build_manifest
 from .syncplan import Entry
 
 STATE_DIR = ".jupyter-remote-dev"
 STATE_FILE = "state.json"
 STATE_VERSION = 1
-DEFAULT_IGNORE = (".git", ".ipynb_checkpoints", "__pycache__", STATE_DIR)
-"""The server's default ``RemoteDevExtension.ignore_patterns``: both sides leave out the same."""
 
 
 class StateError(Exception):
@@ -46,12 +45,19 @@ def find_root(start: Path) -> Path | None:
 class SyncState:
     """The sync state of one local folder (its ``root``)."""
 
-    def __init__(self, root: Path, profile: str, remote_dir: str, ignore: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        root: Path,
+        profile: str,
+        remote_dir: str,
+        ignore: tuple[str, ...] = (),
+        server_ignore: tuple[str, ...] = DEFAULT_IGNORE_PATTERNS,
+    ):
         self.root = root.resolve()
         self.profile = profile
         self.remote_dir = normalise_remote_dir(remote_dir)
         self.extra_ignore = tuple(ignore)
-        self.ignore = IgnoreRules([*DEFAULT_IGNORE, *ignore])
+        self.use_server_ignore(server_ignore)
         self.base: dict[str, Entry] = {}
         self.conflicts: dict[str, tuple[str | None, str | None]] = {}
         self.cache = HashCache()
@@ -78,7 +84,13 @@ class SyncState:
             raise StateError(f"cannot read {path}: {e}; delete it to start afresh") from e
         if raw.get("version") != STATE_VERSION:
             raise StateError(f"{path} has an unknown format; delete it to start afresh")
-        state = cls(root, raw["profile"], raw["remote_dir"], tuple(raw.get("ignore", ())))
+        state = cls(
+            root,
+            raw["profile"],
+            raw["remote_dir"],
+            tuple(raw.get("ignore", ())),
+            tuple(raw.get("server_ignore", DEFAULT_IGNORE_PATTERNS)),
+        )
         wanted = (profile or state.profile, normalise_remote_dir(remote_dir or state.remote_dir))
         if wanted != (state.profile, state.remote_dir):
             raise StateError(
@@ -100,6 +112,7 @@ class SyncState:
             "profile": self.profile,
             "remote_dir": self.remote_dir,
             "ignore": list(self.extra_ignore),
+            "server_ignore": list(self.server_ignore),
             "base": {p: [e.sha256, e.size, e.mode] for p, e in sorted(self.base.items())},
             "conflicts": {p: list(pair) for p, pair in sorted(self.conflicts.items())},
             "hash_cache": self.cache.entries(),
@@ -139,6 +152,11 @@ class SyncState:
             return local_path.resolve().relative_to(self.root).as_posix()
         except ValueError:
             raise StateError(f"{local_path} is outside the synced folder {self.root}") from None
+
+    def use_server_ignore(self, patterns: tuple[str, ...]) -> None:
+        """Leave out what the server's ``ignore_patterns`` leave out (and always the state dir)."""
+        self.server_ignore = tuple(patterns)
+        self.ignore = IgnoreRules([STATE_DIR, *self.server_ignore, *self.extra_ignore])
 
     def ignores(self, relative: str) -> bool:
         """True for paths the sync leaves out (ignore patterns and dot-files)."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from ..manifest import DEFAULT_IGNORE_PATTERNS
 from .api import ClientError, NotFoundError, PreconditionFailed, RemoteDevClient
 from .state import SyncState
 from .syncplan import (
@@ -101,6 +102,14 @@ class Transfer:
         return self.client.api_url("files/" + self.state.remote_path(relative))
 
     # ----- remote side -----
+    def use_server_ignores(self) -> None:
+        """Take the server's ignore patterns from ``GET info`` (an older server that reports none
+        uses the default), so the local side leaves out exactly what its tree listings do."""
+        patterns = self.client.info().get("ignore_patterns", DEFAULT_IGNORE_PATTERNS)
+        if not isinstance(patterns, list | tuple) or not all(isinstance(p, str) for p in patterns):
+            raise ClientError(f"the server reported invalid ignore_patterns: {patterns!r}")
+        self.state.use_server_ignore(tuple(patterns))
+
     def remote_manifest(self) -> dict[str, Entry]:
         """The remote folder's manifest (empty if the folder does not exist yet)."""
         try:
@@ -341,6 +350,7 @@ class Transfer:
 
     def plan_files(self, relatives: list[str]) -> Plan:
         """The plan for a few named files only: a HEAD each instead of a whole tree listing."""
+        self.use_server_ignores()
         result = Plan()
         for relative in relatives:
             if self.state.ignores(relative):
@@ -354,6 +364,7 @@ class Transfer:
 
     def plan(self) -> Plan:
         """The three-way plan between the local folder, the server folder and the last sync."""
+        self.use_server_ignores()
         local = self.state.local_manifest()
         remote = self.remote_manifest()
         return plan(local, remote, self.state.base, self.state.conflicts)

@@ -1,4 +1,4 @@
-"""GET info (version, features, limits) and GET openapi.json (the REST contract)."""
+"""GET info (version, features, limits, ignore patterns) and GET openapi.json (the contract)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class InfoHandler(RemoteDevHandler):
                     "max_upload_size": app.max_upload_size,
                     "max_concurrent_exec": app.max_concurrent_exec,
                 },
+                "ignore_patterns": list(app.ignore_patterns),
             }
         )
 

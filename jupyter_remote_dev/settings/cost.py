@@ -1,0 +1,90 @@
+"""Settings of the spend panel's cost backend (Kubecost or OpenCost)."""
+
+from __future__ import annotations
+
+import os
+
+from traitlets import Bool, Float, HasTraits, Unicode, default, validate
+
+from .validators import positive
+
+
+class CostSettings(HasTraits):
+    """Which backend reports spend, for which pod label and user, and how it is cached."""
+
+    cost_backend = Unicode(
+        config=True,
+        help="""Where spend comes from: 'kubecost' or 'opencost'; empty means the spend panel shows
+        "not configured". Default: $JUPYTER_REMOTE_DEV_COST_BACKEND (set by the hub hooks).""",
+    )
+    cost_url = Unicode(
+        config=True,
+        help="""Base URL of the cost backend, without /allocation. Kubecost through its frontend:
+        http://kubecost-cost-analyzer.kubecost:9090/model (the cost-model container directly:
+        http://<pod>:9003); OpenCost: http://opencost.opencost:9003. Never shown with credentials.
+        Default: $JUPYTER_REMOTE_DEV_COST_URL.""",
+    )
+    cost_label = Unicode(
+        config=True,
+        help="""The pod label the backend aggregates users by (the hub hooks put it on the user pod,
+        its volumes and any Ray cluster started for the user). Sanitised the Prometheus way
+        ('hub.jupyter.org/username' -> 'hub_jupyter_org_username') before it is sent.
+        Default: $JUPYTER_REMOTE_DEV_COST_LABEL, else 'owner' (a label Kubecost maps by
+        default).""",
+    )
+    cost_user = Unicode(
+        config=True,
+        help="""This server's value of cost_label: the escaped value the hub hooks labelled the pod
+        with. The spend shown is always this user's, never one named by a request.
+        Default: $JUPYTER_REMOTE_DEV_COST_USER.""",
+    )
+    cost_currency = Unicode(
+        "USD",
+        config=True,
+        help="""ISO 4217 code of the backend's prices (the allocation API does not report it),
+        used to format amounts in the panel.""",
+    )
+    cost_request_timeout = Float(
+        10.0,
+        config=True,
+        help="Seconds a cost backend request may take in all; slower answers 504 with the reason.",
+    )
+    cost_cache_ttl = Float(
+        300.0,
+        config=True,
+        help="""Seconds a spend report is served from memory. However many panels refresh at
+        once, each window costs the backend one call per this period (Kubecost's ETL refreshes
+        hourly).""",
+    )
+    cost_includes_ray = Bool(
+        config=True,
+        help="""Whether the reported spend includes the user's own Ray cluster (true when the hub
+        started a per-user RayCluster carrying the user's cost label). Default: true when
+        $JUPYTER_REMOTE_DEV_RAY_CLUSTER is set.""",
+    )
+
+    @default("cost_backend")
+    def _cost_backend_default(self):
+        return os.environ.get("JUPYTER_REMOTE_DEV_COST_BACKEND", "").strip().lower()
+
+    @default("cost_url")
+    def _cost_url_default(self):
+        return os.environ.get("JUPYTER_REMOTE_DEV_COST_URL", "")
+
+    @default("cost_label")
+    def _cost_label_default(self):
+        return os.environ.get("JUPYTER_REMOTE_DEV_COST_LABEL") or "owner"
+
+    @default("cost_user")
+    def _cost_user_default(self):
+        return os.environ.get("JUPYTER_REMOTE_DEV_COST_USER", "")
+
+    @default("cost_includes_ray")
+    def _cost_includes_ray_default(self):
+        return bool(os.environ.get("JUPYTER_REMOTE_DEV_RAY_CLUSTER"))
+
+    @validate("cost_backend")
+    def _cost_backend_lower(self, proposal):
+        return proposal.value.strip().lower()
+
+    _cost_positive = positive("cost_request_timeout", "cost_cache_ttl")
