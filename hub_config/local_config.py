@@ -73,6 +73,6 @@ if os.getuid() == 0:
 # address reaches every user server as RAY_ADDRESS, as the KubeSpawner hooks do in a cluster.
 # JUPYTER_REMOTE_DEV_LOCAL_RAY=0 turns it off (tests/test_e2e_hub.py does: its hub needs no Ray).
 if os.environ.get("JUPYTER_REMOTE_DEV_LOCAL_RAY", "1") != "0":
-    from jupyter_remote_dev.ray_local import ensure_local_ray_head
+    from jupyter_remote_dev.ray.local_head import ensure_local_ray_head
 
     c.Spawner.environment.update(ensure_local_ray_head())

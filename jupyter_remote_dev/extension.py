@@ -1,7 +1,16 @@
-"""The remote-dev server extension: route table, feature flags and background lifecycle.
+"""The remote-dev server extension: the table of contents of the server side.
 
-Its settings live in one mixin per area (:mod:`jupyter_remote_dev.settings`); they are configured as
-``c.RemoteDevExtension.<name>`` all the same.
+One package per capability, as jupyter_server lays out ``services/<area>/``: core modules (no
+tornado), ``handlers.py`` and a ``settings.py`` mixin together. The mixins' traits are configured as
+``c.RemoteDevExtension.<name>``.
+
+- :mod:`~jupyter_remote_dev.files`: push/pull, resumable uploads, batch uploads, tree manifests
+- :mod:`~jupyter_remote_dev.exec`: remote commands with streamed output and detachable jobs
+- :mod:`~jupyter_remote_dev.gitsync`: two-way Git sync of the workspace
+- :mod:`~jupyter_remote_dev.cost`: the user's spend from Kubecost or OpenCost
+- :mod:`~jupyter_remote_dev.ray`: Ray connection, jobs and the dashboard proxy
+- :mod:`~jupyter_remote_dev.api`: ``GET info`` and the OpenAPI contract
+- :mod:`~jupyter_remote_dev.base`: the handler base class and streamed request bodies
 """
 
 from __future__ import annotations
@@ -11,16 +20,33 @@ import os
 from jupyter_server.extension.application import ExtensionApp
 
 from . import __version__
-from .handlers import batch, cost, exec_, files, git, info, ray, tree
-from .settings import (
-    AREA_SETTINGS,
-    CostSettings,
-    ExecSettings,
-    FilesSettings,
-    GitSyncSettings,
-    RaySettings,
+from .api import handlers as api_handlers
+from .cost import handlers as cost_handlers
+from .cost.settings import CostSettings
+from .exec import handlers as exec_handlers
+from .exec.settings import ExecSettings
+from .files import batch_handlers, tree_handlers
+from .files import handlers as files_handlers
+from .files.settings import FilesSettings
+from .gitsync import handlers as git_handlers
+from .gitsync.settings import GitSyncSettings, user_name
+from .ray import handlers as ray_handlers
+from .ray.settings import RaySettings
+
+AREA_SETTINGS = (FilesSettings, ExecSettings, GitSyncSettings, CostSettings, RaySettings)
+"""Every area's settings mixin, in the order RemoteDevExtension inherits them."""
+
+ROUTES = (
+    files_handlers,
+    tree_handlers,
+    batch_handlers,
+    exec_handlers,
+    api_handlers,
+    cost_handlers,
+    ray_handlers,
+    git_handlers,
 )
-from .settings.gitsync import user_name
+"""The modules whose ``default_handlers`` make up the REST API."""
 
 
 class RemoteDevExtension(
@@ -38,7 +64,7 @@ class RemoteDevExtension(
     _git_service = None
 
     def initialize_handlers(self):
-        for module in (files, tree, batch, exec_, info, cost, ray, git):
+        for module in ROUTES:
             self.handlers.extend(module.default_handlers)
 
     def initialize_settings(self):
@@ -63,9 +89,9 @@ class RemoteDevExtension(
 
     @property
     def exec_jobs(self):
-        """The server's :class:`~jupyter_remote_dev.exec_jobs.JobRegistry` (made on first use)."""
+        """The server's :class:`~jupyter_remote_dev.exec.jobs.JobRegistry` (made on first use)."""
         if self._exec_jobs is None:
-            from .exec_jobs import JobRegistry
+            from .exec.jobs import JobRegistry
 
             self._exec_jobs = JobRegistry(
                 max_running=self.max_concurrent_exec,
@@ -116,7 +142,7 @@ class RemoteDevExtension(
     async def _start_jupyter_server_extension(self, serverapp):
         """Background work once the event loop runs: the git sync timer."""
         self.git_sync_service.start_timer()
-        self._upload_sweeper = files.start_upload_sweeper(serverapp.web_app.settings)
+        self._upload_sweeper = files_handlers.start_upload_sweeper(serverapp.web_app.settings)
 
     async def stop_extension(self):
         """Server shutdown: stop every running command (SIGTERM, SIGKILL after the grace)."""

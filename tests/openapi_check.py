@@ -11,7 +11,7 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from jupyter_remote_dev.handlers.info import load_openapi
+from jupyter_remote_dev.api.handlers import load_openapi
 
 HOST = "http://remote-dev.test"
 

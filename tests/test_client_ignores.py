@@ -8,7 +8,7 @@ import pytest
 
 from jupyter_remote_dev.client.state import SyncState
 from jupyter_remote_dev.client.transfer import Transfer
-from jupyter_remote_dev.manifest import DEFAULT_IGNORE_PATTERNS
+from jupyter_remote_dev.files.manifest import DEFAULT_IGNORE_PATTERNS
 
 from . import test_client_cli as cli_support
 from .openapi_check import assert_response_matches

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from jupyter_remote_dev.handlers.info import load_openapi
+from jupyter_remote_dev.api.handlers import load_openapi
 
 from .openapi_check import assert_response_matches
 

@@ -46,7 +46,9 @@ def test_extension_config_help_lists_every_area_trait():
 def test_extension_config_settings_modules_stay_plain_traitlets():
     """Importing the settings mixins loads neither tornado nor jupyter_server."""
     probe = (
-        "import sys, jupyter_remote_dev.settings; "
+        "import sys, jupyter_remote_dev.files.settings, jupyter_remote_dev.exec.settings, "
+        "jupyter_remote_dev.gitsync.settings, jupyter_remote_dev.cost.settings, "
+        "jupyter_remote_dev.ray.settings; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'tornado', 'jupyter_server'}))"
     )
     result = subprocess.run(

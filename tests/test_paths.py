@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jupyter_remote_dev.errors import PathError
-from jupyter_remote_dev.files import resolve
+from jupyter_remote_dev.files.fileio import resolve
 
 from .files_support import Api, connect, snapshot
 

@@ -18,7 +18,11 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from jupyter_remote_dev.client import profiles
-from jupyter_remote_dev.ray_local import LocalRayHead, ensure_local_ray_head, start_local_ray_head
+from jupyter_remote_dev.ray.local_head import (
+    LocalRayHead,
+    ensure_local_ray_head,
+    start_local_ray_head,
+)
 
 from .openapi_check import assert_response_matches
 

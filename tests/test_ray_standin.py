@@ -17,9 +17,9 @@ from jupyter_server.auth.authorizer import Authorizer
 from tornado.httpclient import HTTPClientError
 
 from jupyter_remote_dev.errors import ConflictError, NotFoundError, PathError
-from jupyter_remote_dev.ray import Dashboard, version_verdict
-from jupyter_remote_dev.ray_local import free_port
-from jupyter_remote_dev.ray_package import package_working_dir, resolve_inside
+from jupyter_remote_dev.ray.dashboard import Dashboard, version_verdict
+from jupyter_remote_dev.ray.local_head import free_port
+from jupyter_remote_dev.ray.package import package_working_dir, resolve_inside
 
 from .files_support import connect
 from .openapi_check import assert_response_matches

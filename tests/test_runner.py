@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jupyter_remote_dev.exec_jobs import JobRegistry
-from jupyter_remote_dev.exec_request import parse_exec_request
-from jupyter_remote_dev.runner import OutputEncoder, group_members
+from jupyter_remote_dev.exec.jobs import JobRegistry
+from jupyter_remote_dev.exec.request import parse_exec_request
+from jupyter_remote_dev.exec.runner import OutputEncoder, group_members
 
 from .test_exec import alive, wait_dead
 

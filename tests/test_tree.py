@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from jupyter_remote_dev.manifest import HashCache, IgnoreRules, build_manifest
+from jupyter_remote_dev.files.manifest import HashCache, IgnoreRules, build_manifest
 
 from .files_support import Api, connect, sha256, spec_path
 from .openapi_check import assert_response_matches

@@ -17,8 +17,8 @@ from traitlets import Bool, Float, Int, Unicode
 
 from ..cliapp import SubcommandApp, described
 from ..errors import RemoteDevError
-from ..manifest import DEFAULT_IGNORE_PATTERNS
-from ..ray_package import package_working_dir
+from ..files.manifest import DEFAULT_IGNORE_PATTERNS
+from ..ray.package import package_working_dir
 from .api import ClientError, RemoteDevClient
 from .commands import RemoteDevCommand
 from .state import StateError, SyncState, find_root

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from posixpath import normpath
 
-from ..manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules, build_manifest
+from ..files.manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules, build_manifest
 from .syncplan import Entry
 
 STATE_DIR = ".jupyter-remote-dev"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from ..manifest import DEFAULT_IGNORE_PATTERNS
+from ..files.manifest import DEFAULT_IGNORE_PATTERNS
 from .api import ClientError, NotFoundError, PreconditionFailed, RemoteDevClient
 from .state import SyncState
 from .syncplan import (

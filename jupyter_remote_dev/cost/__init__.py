@@ -1,6 +1,6 @@
 """Per-user spend from Kubecost or OpenCost: backends, normalisation, a single-flight TTL cache.
 
-Tornado-free: the handler in ``handlers/cost.py`` turns these calls and errors into HTTP.
+Tornado-free but for ``handlers.py``, which turns these calls and errors into HTTP.
 """
 
 from .backend import CostBackendError, CostTimeoutError

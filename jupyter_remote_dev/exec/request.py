@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import RemoteDevError
-from .files import resolve_folder
+from ..errors import RemoteDevError
+from ..files.fileio import resolve_folder
 
 FIELDS = ("argv", "shell", "cwd", "env", "stdin", "stdin_b64", "timeout", "detachable")
 

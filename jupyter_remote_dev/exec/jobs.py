@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from .errors import ConflictError, NotFoundError, RemoteDevError
-from .exec_request import ExecRequest
+from ..errors import ConflictError, NotFoundError, RemoteDevError
+from .request import ExecRequest
 from .runner import Job, Reader
 
 

@@ -13,8 +13,8 @@ import zipfile
 from fnmatch import fnmatch
 from pathlib import Path
 
-from .errors import ConflictError, NotFoundError, PathError
-from .files import resolve_folder
+from ..errors import ConflictError, NotFoundError, PathError
+from ..files.fileio import resolve_folder
 
 
 def resolve_inside(root: Path, relative: str, allow_hidden: bool = True) -> Path:

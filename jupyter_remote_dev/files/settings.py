@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from traitlets import Float, HasTraits, Int, List, Unicode
 
-from ..manifest import DEFAULT_IGNORE_PATTERNS
-from .validators import positive
+from ..base.validators import positive
+from .manifest import DEFAULT_IGNORE_PATTERNS
 
 
 class FilesSettings(HasTraits):

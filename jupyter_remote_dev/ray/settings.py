@@ -6,7 +6,7 @@ import os
 
 from traitlets import Bool, Float, HasTraits, Int, Unicode, default, validate
 
-from .validators import positive
+from ..base.validators import positive
 
 
 class RaySettings(HasTraits):
@@ -79,7 +79,7 @@ class RaySettings(HasTraits):
 
     @default("ray_dashboard_url")
     def _ray_dashboard_url_default(self):
-        from ..ray import default_dashboard_url
+        from .dashboard import default_dashboard_url
 
         url = os.environ.get("JUPYTER_REMOTE_DEV_RAY_DASHBOARD_URL", "").strip()
         return url or default_dashboard_url(self.ray_address)

@@ -9,8 +9,10 @@ from pathlib import Path
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..base.handlers import RemoteDevHandler, api_path
+from ..base.streaming import BodySink, StreamedBodyMixin
 from ..errors import NotFoundError, RemoteDevError
-from ..files import (
+from .fileio import (
     AtomicWriter,
     ResolvedPath,
     check_preconditions,
@@ -21,10 +23,8 @@ from ..files import (
     parse_sha256,
     resolve,
 )
-from ..manifest import HashCache
-from ..uploads import UploadSegment, UploadStore
-from .base import RemoteDevHandler, api_path
-from .streaming import BodySink, StreamedBodyMixin
+from .manifest import HashCache
+from .uploads import UploadSegment, UploadStore
 
 AUTH_RESOURCE = "contents"
 READ_CHUNK = 1024 * 1024

@@ -10,7 +10,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import __version__
-from .base import RemoteDevHandler, api_path
+from ..base.handlers import RemoteDevHandler, api_path
 
 AUTH_RESOURCE = "remote_dev:status"
 

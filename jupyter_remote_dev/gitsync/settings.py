@@ -6,10 +6,10 @@ import os
 
 from traitlets import Float, HasTraits, Int, List, TraitError, Unicode, default, validate
 
-from ..gitsync.config import DEFAULT_EXCLUDE as DEFAULT_GIT_EXCLUDE
-from ..gitsync.config import validate_branch, validate_pattern, validate_repo_url
-from ..gitsync.errors import GitSyncConfigError
-from .validators import positive
+from ..base.validators import positive
+from .config import DEFAULT_EXCLUDE as DEFAULT_GIT_EXCLUDE
+from .config import validate_branch, validate_pattern, validate_repo_url
+from .errors import GitSyncConfigError
 
 
 def user_name() -> str:

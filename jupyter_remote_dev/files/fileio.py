@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from .errors import ConflictError, NotFoundError, PathError, PreconditionFailedError, RemoteDevError
+from ..errors import (
+    ConflictError,
+    NotFoundError,
+    PathError,
+    PreconditionFailedError,
+    RemoteDevError,
+)
 from .manifest import HashCache
 
 MAX_NAME_BYTES = 255

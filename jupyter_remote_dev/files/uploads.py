@@ -22,8 +22,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import ConflictError, NotFoundError, RemoteDevError
-from .files import TEMP_PREFIX, ResolvedPath, WriteResult, install, nearest_existing_folder
+from ..errors import ConflictError, NotFoundError, RemoteDevError
+from .fileio import TEMP_PREFIX, ResolvedPath, WriteResult, install, nearest_existing_folder
 from .manifest import HashCache, sha256_file
 
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -25,8 +25,10 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from ..base.handlers import RemoteDevHandler, api_path
+from ..base.streaming import BodySink, StreamedBodyMixin
 from ..errors import ConflictError, RemoteDevError
-from ..ray import (
+from .dashboard import (
     OWNER_KEY,
     Dashboard,
     RayUnavailableError,
@@ -34,9 +36,7 @@ from ..ray import (
     connection_status,
     job_summary,
 )
-from ..ray_package import package_working_dir, resolve_inside
-from .base import RemoteDevHandler, api_path
-from .streaming import BodySink, StreamedBodyMixin
+from .package import package_working_dir, resolve_inside
 
 AUTH_RESOURCE = "remote_dev:ray"
 SUBMIT_RESOURCE = "terminals"

@@ -12,11 +12,11 @@ from collections import OrderedDict
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..base.handlers import api_path
 from ..errors import NotFoundError, RemoteDevError
-from ..files import parse_etags
-from ..manifest import HashCache, IgnoreRules, build_manifest, manifest_json
-from .base import api_path
-from .files import ContentsHandler
+from .fileio import parse_etags
+from .handlers import ContentsHandler
+from .manifest import HashCache, IgnoreRules, build_manifest, manifest_json
 
 
 @functools.lru_cache(maxsize=8)

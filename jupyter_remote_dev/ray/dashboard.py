@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .errors import NotFoundError, RemoteDevError
+from ..errors import NotFoundError, RemoteDevError
 
 TERMINAL_STATUSES = frozenset({"STOPPED", "SUCCEEDED", "FAILED"})
 JOB_FIELDS = ("job_id", "submission_id", "status", "entrypoint", "start_time", "end_time")

@@ -6,7 +6,7 @@ import os
 
 from traitlets import Bool, Float, HasTraits, Unicode, default, validate
 
-from .validators import positive
+from ..base.validators import positive
 
 
 class CostSettings(HasTraits):

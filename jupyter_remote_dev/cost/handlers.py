@@ -5,9 +5,8 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..cost import CostService, CostSettings
-from ..cost.service import check_window
-from .base import RemoteDevHandler, api_path
+from ..base.handlers import RemoteDevHandler, api_path
+from .service import CostService, CostSettings, check_window
 
 AUTH_RESOURCE = "remote_dev:cost"
 SERVICE_KEY = "remote_dev_cost_service"

@@ -19,12 +19,12 @@ from pathlib import Path
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..base.handlers import api_path
+from ..base.streaming import BodySink, StreamedBodyMixin
 from ..errors import RemoteDevError
-from ..files import AtomicWriter, ResolvedPath, parse_sha256, resolve, sync_filesystem
-from ..manifest import HashCache
-from .base import api_path
-from .files import ContentsHandler
-from .streaming import BodySink, StreamedBodyMixin
+from .fileio import AtomicWriter, ResolvedPath, parse_sha256, resolve, sync_filesystem
+from .handlers import ContentsHandler
+from .manifest import HashCache
 
 TAR_TYPES = ("application/x-tar", "application/tar", "application/gzip", "application/x-gzip")
 PAX_PREFIX = "REMOTE_DEV."

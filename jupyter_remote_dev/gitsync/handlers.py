@@ -7,8 +7,8 @@ import asyncio
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..gitsync.errors import GitSyncConfigError
-from .base import RemoteDevHandler, api_path
+from ..base.handlers import RemoteDevHandler, api_path
+from .errors import GitSyncConfigError
 
 AUTH_RESOURCE = "remote_dev:git"
 

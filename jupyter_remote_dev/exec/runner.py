@@ -2,7 +2,7 @@
 
 No tornado here. A :class:`Job` runs one command in its own session and process group and turns
 its output into events (plain dicts, one ndjson line each for the handler). A :class:`Reader` is
-one client's view of those events; :class:`~jupyter_remote_dev.exec_jobs.JobRegistry` holds
+one client's view of those events; :class:`~jupyter_remote_dev.exec.jobs.JobRegistry` holds
 the jobs of one server.
 
 Memory is bounded per job: output waits in a ring buffer of ``output_buffer`` bytes. While a
@@ -29,8 +29,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from .errors import RemoteDevError
-from .exec_request import ExecRequest
+from ..errors import RemoteDevError
+from .request import ExecRequest
 
 log = logging.getLogger(__name__)
 

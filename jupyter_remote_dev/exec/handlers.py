@@ -12,10 +12,10 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from ..base.handlers import RemoteDevHandler, api_path
 from ..errors import RemoteDevError
-from ..exec_request import parse_exec_request
-from ..runner import Job, Reader
-from .base import RemoteDevHandler, api_path
+from .request import parse_exec_request
+from .runner import Job, Reader
 
 AUTH_RESOURCE = "terminals"  # exec grants what a terminal grants; an authorizer's rule binds both
 

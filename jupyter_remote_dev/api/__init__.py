@@ -1,0 +1,1 @@
+"""``GET info`` (version, features, limits) and the OpenAPI contract."""

@@ -1,0 +1,1 @@
+"""What every area's handlers share: the base API handler, streamed request bodies, trait checks."""

@@ -1,1 +1,0 @@
-"""Thin tornado handlers: translate HTTP to calls into the plain modules, and errors to statuses."""
