@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import itertools
 import os
 import signal
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jupyter_remote_dev.errors import RemoteDevError
 from jupyter_remote_dev.exec.jobs import JobRegistry
 from jupyter_remote_dev.exec.request import parse_exec_request
 from jupyter_remote_dev.exec.runner import OutputEncoder, group_members
@@ -143,3 +145,28 @@ async def test_runner_reattach_takes_over_from_the_previous_reader(registry, tmp
     events = await collect(second)
     assert "".join(e["data"] for e in events if e["type"] == "stdout") == "one\ntwo\n"
     assert events[-1]["type"] == "exit" and events[-1]["code"] == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"argv": ["echo", "x\ud800"]},  # UnicodeEncodeError inside the spawn
+        {"env": {"A": "x\ud800"}},
+        {"env": {"A": "nul\0byte"}},  # ValueError inside the spawn
+        {"argv": ["./no-such-program"]},  # OSError
+    ],
+)
+async def test_runner_failed_starts_leak_no_descriptors(registry, tmp_path, change):
+    """A start that fails inside the spawn answers 400 and closes its pipes: the open descriptor
+    count is the same after 100 failed starts (it grew by 2 per start with a lone surrogate)."""
+    base = request(tmp_path, argv=["true"])
+    failing = dataclasses.replace(base, **change)  # past parsing: the runner's own guard
+    with pytest.raises(RemoteDevError) as first:
+        await registry.start(failing)
+    assert first.value.status == 400 and "cannot run" in first.value.message
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(100):
+        with pytest.raises(RemoteDevError):
+            await registry.start(failing)
+    assert len(os.listdir("/proc/self/fd")) - before < 5
+    assert registry.running() == []
