@@ -170,3 +170,22 @@ async def test_runner_failed_starts_leak_no_descriptors(registry, tmp_path, chan
             await registry.start(failing)
     assert len(os.listdir("/proc/self/fd")) - before < 5
     assert registry.running() == []
+
+
+@pytest.mark.parametrize("field", ["argv", "shell", "cwd", "env", "stdin"])
+def test_runner_request_refuses_lone_surrogates(tmp_path, field):
+    """parse_exec_request on its own names a field holding a lone surrogate (400), rather than
+    failing later with a UnicodeEncodeError."""
+    bad = "x\ud800"
+    body = {"argv": ["true"]}
+    if field == "argv":
+        body["argv"] = ["echo", bad]
+    elif field == "shell":
+        body = {"shell": bad}
+    elif field == "env":
+        body["env"] = {"A": bad}
+    else:
+        body[field] = bad
+    with pytest.raises(RemoteDevError) as refused:
+        request(tmp_path, **body)
+    assert refused.value.status == 400 and "lone surrogate" in refused.value.message

@@ -41,6 +41,10 @@ def _text(value: Any, name: str) -> str:
         raise _fail(f"{name} must be a string, got {type(value).__name__}")
     if "\0" in value:
         raise _fail(f"{name} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # no OS call can take it; the JSON reader refuses it first
+        raise _fail(f"{name} must be valid Unicode text (it holds a lone surrogate)") from None
     return value
 
 
