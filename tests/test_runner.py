@@ -189,3 +189,18 @@ def test_runner_request_refuses_lone_surrogates(tmp_path, field):
     with pytest.raises(RemoteDevError) as refused:
         request(tmp_path, **body)
     assert refused.value.status == 400 and "lone surrogate" in refused.value.message
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0, 0, "5", True, 10**400])
+@pytest.mark.parametrize("max_timeout", [0.0, 60.0])
+def test_runner_request_refuses_non_finite_timeouts(tmp_path, timeout, max_timeout):
+    """NaN passed both limit comparisons and ran unbounded; infinities, non-positive numbers,
+    strings, booleans and ints too big for a float are refused as well, with or without a cap."""
+    with pytest.raises(RemoteDevError) as refused:
+        parse_exec_request(
+            {"argv": ["true"], "timeout": timeout},
+            root=tmp_path,
+            shell=["/bin/sh", "-c"],
+            max_timeout=max_timeout,
+        )
+    assert refused.value.status == 400 and "timeout" in refused.value.message
