@@ -19,9 +19,26 @@ def client(http_server, jp_http_port, jp_base_url, jp_auth_header, jp_asyncio_lo
     """One httpx client holding at most one keep-alive connection to the test server."""
     base = f"http://127.0.0.1:{jp_http_port}{jp_base_url}remote-dev/api/"
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    client = httpx.AsyncClient(base_url=base, headers=jp_auth_header, limits=limits, timeout=30)
+    client = httpx.AsyncClient(
+        base_url=base,
+        headers=jp_auth_header,
+        limits=limits,
+        timeout=30,
+        event_hooks={"response": [_note_port]},
+    )
     yield client
     jp_asyncio_loop.run_until_complete(client.aclose())
+
+
+async def _note_port(response: httpx.Response) -> None:
+    """Record the client-side port of the connection while it is open (a response hook)."""
+    stream = response.extensions["network_stream"]
+    response.extensions["client_port"] = stream.get_extra_info("client_addr")[1]
+
+
+def local_port(response: httpx.Response) -> int:
+    """The client-side port of the connection that carried ``response``."""
+    return response.extensions["client_port"]
 
 
 def _chunks(size: int):
@@ -57,8 +74,10 @@ async def test_keepalive_refused_body_closes_the_connection_cleanly(
     assert response.status_code == status, response.text
     assert "message" in response.json()
     assert response.headers.get("Connection") == "close"
-    for _ in range(3):
-        assert (await client.get("info")).status_code == 200
+    following = [await client.get("info") for _ in range(3)]
+    assert [answer.status_code for answer in following] == [200, 200, 200]
+    assert local_port(following[0]) != local_port(response)  # a new connection
+    assert local_port(following[2]) == local_port(following[0])  # which stays alive
 
 
 async def test_keepalive_refused_mid_body_closes_the_connection(client):
