@@ -67,6 +67,8 @@ UPLOAD_BODIES = [
     (b'{"path": "a.txt", "size": NaN}', "NaN"),
     (b'{"path": "\xff.txt", "size": 3}', "UTF-8"),
     (b'["a.txt", 3]', "object"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b"", "empty"),
 ]
 
 
