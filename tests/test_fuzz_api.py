@@ -133,6 +133,7 @@ def served_schema(fuzzed_server):
             "base-url": base,
             "headers": headers,
             "request-timeout": 30,
+            "cache": {"enabled": False},  # no .schemathesis/ folder in the checkout
             "generation": {
                 "mode": "all",  # valid and invalid requests
                 "max-examples": EXAMPLES,
