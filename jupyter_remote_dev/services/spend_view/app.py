@@ -133,13 +133,16 @@ class _Base(HubOAuthenticated, web.RequestHandler):
         names = set(seen.users)
         api = os.environ["JUPYTERHUB_API_URL"]
         headers = {"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"}
-        async with httpx.AsyncClient(timeout=10, headers=headers) as client:
-            for group in sorted(seen.groups):
-                response = await client.get(url_path_join(api, "groups", group))
-                if response.status_code == 404:
-                    continue
-                response.raise_for_status()
-                names.update(response.json().get("users", []))
+        try:
+            async with httpx.AsyncClient(timeout=10, headers=headers) as client:
+                for group in sorted(seen.groups):
+                    response = await client.get(url_path_join(api, "groups", group))
+                    if response.status_code == 404:
+                        continue  # a role naming a group that does not exist (yet) shows no one
+                    response.raise_for_status()
+                    names.update(response.json().get("users", []))
+        except (httpx.HTTPError, ValueError) as error:
+            raise web.HTTPError(502, f"the hub's group list is unavailable: {error}") from None
         return names
 
     async def view(self, week: str | None) -> dict:
