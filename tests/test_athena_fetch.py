@@ -5,6 +5,7 @@ no BatchGetQueryExecution)."""
 from datetime import timedelta
 
 import pytest
+
 from jupyter_remote_dev.reports.athena import fetch
 
 from .athena_support import ACCOUNT, REGION, W48, execution, stubbed
