@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
@@ -21,7 +22,7 @@ from botocore.config import Config
 from . import fetch
 from .build import Collected, build_report
 from .hints import HintSettings
-from .pricing import Pricing
+from .pricing import Pricing, parse_prices
 from .render import render, write
 from .week import Week
 
@@ -114,3 +115,35 @@ def produce(
             s3 = boto3.client("s3", region_name=region or None, endpoint_url=endpoint_url or None)
         upload(s3, bucket, prefix, str(week), outputs)
     return report
+
+
+def scheduled(
+    when: datetime | None,
+    bucket: str,
+    prefix: str = "athena-reports",
+    region: str | None = None,
+    price_per_tb: str = "5",
+    region_prices: tuple[str, ...] = (),
+    workgroup_prices: tuple[str, ...] = (),
+    top: int = 25,
+    **clients_,
+) -> dict:
+    """One scheduled run (the Airflow task): the last week complete at ``when`` (now when None),
+    uploaded to S3. Returns a small summary (the task's XCom)."""
+    if not bucket:
+        raise ValueError("no bucket for the Athena report (make_dag(bucket=...))")
+    week = Week.last_complete(when or datetime.now(timezone.utc))
+    pricing = Pricing(
+        default=parse_prices([f"default={price_per_tb}"])["default"],
+        regions=parse_prices(list(region_prices)),
+        workgroups=parse_prices(list(workgroup_prices)),
+    )
+    report = produce(
+        week, pricing, bucket=bucket, prefix=prefix, region=region, top=top, **clients_
+    )
+    return {
+        "week": str(week),
+        "cost": report["totals"]["cost"],
+        "queries": report["totals"]["queries"],
+        "location": f"s3://{bucket}/{prefix.strip('/')}/{week}/",
+    }

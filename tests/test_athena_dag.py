@@ -1,0 +1,117 @@
+"""The weekly Athena report DAG: loaded by a real Apache Airflow 3 DagBag (its own virtualenv,
+as in test_airflow_policy.py), and its task's work run here on stubbed Athena and moto's S3."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from jupyter_remote_dev.reports.athena.run import scheduled
+from jupyter_remote_dev.reports.athena.week import Week
+
+from .airflow_support import MotoS3
+from .athena_support import execution, stub_account, stubbed
+
+AIRFLOW_VENV = Path(
+    os.environ.get("AIRFLOW_VENV", Path.home() / ".cache/jupyter-remote-dev/airflow-venv")
+)
+PROBE = Path(__file__).with_name("athena_dag_probe.py")
+WORKTREE = Path(__file__).resolve().parents[1]
+DAG_FILE = textwrap.dedent(
+    """\
+    # Airflow DAG: the weekly Athena query-cost report (as docs/athena-report.md shows)
+    from jupyter_remote_dev.reports.athena.dag import make_dag
+
+    dag = make_dag(bucket="my-reports", region="eu-west-1", workgroup_prices=("etl=4.5",))
+    """
+)
+
+
+def probe(tmp_path: Path, files: dict[str, str]) -> dict:
+    if not (AIRFLOW_VENV / "bin/airflow").exists():
+        pytest.fail(f"no Airflow virtualenv at {AIRFLOW_VENV}: run bash .ci/airflow-venv.sh")
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    for name, text in files.items():
+        (dags / name).write_text(text)
+    env = {
+        "PATH": f"{AIRFLOW_VENV / 'bin'}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'airflow.db'}",
+        "PYTHONPATH": str(WORKTREE),
+    }
+    result = subprocess.run(
+        [str(AIRFLOW_VENV / "bin/python"), str(PROBE), str(dags), "athena_weekly_report"],
+        env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.split("PROBE-RESULT ", 1)[1])
+
+
+def test_athena_dag_loads_in_real_dagbag(tmp_path):
+    """The documented DAG file loads with no import error: one task, Mondays 06:00 UTC, no
+    catch-up, retried; boto3 is importable where the task runs."""
+    result = probe(tmp_path, {"athena_weekly_report.py": DAG_FILE})
+    assert result["errors"] == {}
+    assert result["dag_ids"] == ["athena_weekly_report"]
+    assert result["tasks"] == ["athena_report"]
+    assert result["timetable"] == "0 6 * * 1" and result["timezone"] == "UTC"
+    assert result["catchup"] is False and result["retries"] == [2]
+    assert result["tags"] == ["athena", "cost"]
+    assert result["boto3"]
+    assert result["package"].startswith(str(WORKTREE))
+
+
+def test_athena_dag_without_bucket_is_an_import_error(tmp_path):
+    """A DAG file that forgets the bucket shows as an import error naming it, not a silent DAG
+    that fails every Monday."""
+    text = DAG_FILE.replace('bucket="my-reports", ', 'bucket="", ')
+    result = probe(tmp_path, {"athena_weekly_report.py": text})
+    assert result["dag_ids"] == []
+    assert "needs the bucket" in "".join(result["errors"].values())
+
+
+def test_athena_dag_task_reports_last_complete_week_to_s3():
+    """The task's work: run on Monday 2026-11-30 06:00 UTC it reports 2026-W48 (the week that
+    just ended) and uploads it; the summary is its XCom."""
+    athena, stub = stubbed("athena")
+    sts, sts_stub = stubbed("sts")
+    stub_account(stub, sts_stub, {"etl": [execution("e1", "etl", "SELECT 1", scanned=2**40)]})
+    monday = datetime(2026, 11, 30, 6, tzinfo=timezone.utc)
+    with MotoS3() as s3, stub, sts_stub:
+        s3.client().create_bucket(Bucket="reports")
+        summary = scheduled(
+            monday, bucket="reports", workgroup_prices=("etl=4.5",),
+            athena=athena, sts=sts, s3=s3.client(),
+        )  # fmt: skip
+        body = s3.client().get_object(Bucket="reports", Key="athena-reports/latest/report.json")
+        report = json.loads(body["Body"].read())
+    assert summary == {
+        "week": "2026-W48",
+        "cost": 4.5,
+        "queries": 1,
+        "location": "s3://reports/athena-reports/2026-W48/",
+    }
+    assert report["week"] == "2026-W48" and report["totals"]["cost"] == 4.5
+
+
+@pytest.mark.parametrize(
+    ("when", "week"),
+    [
+        (datetime(2026, 11, 30, 6, tzinfo=timezone.utc), "2026-W48"),
+        (datetime(2026, 12, 6, 23, 59, tzinfo=timezone.utc), "2026-W48"),
+        (datetime(2027, 1, 4, 6, tzinfo=timezone.utc), "2026-W53"),
+        (datetime(2026, 1, 5, 6, tzinfo=timezone.utc), "2026-W01"),
+    ],
+)
+def test_athena_dag_week_is_last_complete(when, week):
+    """Weeks across a year end: 2026 has 53 ISO weeks; 2026-W01 started on 2025-12-29."""
+    assert str(Week.last_complete(when)) == week
