@@ -171,7 +171,7 @@ def test_report_hints_full_partition_scan_select_star_and_reruns():
     assert {h["kind"] for h in star["hints"]} == {"full-partition-scan", "select-star-wide"}
     assert "dt" in star["hints"][0]["text"]
     assert by_sql["select id from orders where dt = ?"]["hints"] == []
-    rerun = by_sql["select count (*) from sales.small"]
+    rerun = by_sql["select count(*) from sales.small"]
     assert [h["kind"] for h in rerun["hints"]] == ["rerun"] and "4 times" in rerun["hints"][0][
         "text"
     ]

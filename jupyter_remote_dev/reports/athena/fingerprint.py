@@ -24,6 +24,11 @@ _TOKEN = re.compile(
 )
 #: Words that make the literal after them one literal: DATE '2026-01-01', X'00ff'.
 _LITERAL_TYPES = frozenset({"date", "time", "timestamp", "interval", "decimal", "x"})
+#: Words followed by a space before "(": everything else before "(" is a function call, count(*).
+_SPACED_BEFORE_PAREN = frozenset(
+    "and as by else exists from in join not on or over select table then using values when "
+    "where with".split()
+)
 _LIST = re.compile(r"\(\s*\?(?:\s*,\s*\?)*\s*\)")
 _TABLE = re.compile(
     r"\b(?:from|join)\s+((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+)){0,2})",
@@ -46,10 +51,12 @@ def normalize(sql: str) -> str:
             out.append(text)
         elif kind in ("word", "other"):
             out.append(text.lower())
-    text = ""
+    text, before = "", ""
     for token in out:
-        glued = token in ").," or text.endswith(("(", "."))
+        call = token == "(" and before.isidentifier() and before not in _SPACED_BEFORE_PAREN
+        glued = call or token in ").," or text.endswith(("(", "."))
         text += token if glued or not text else " " + token
+        before = token
     text = _LIST.sub("(?+)", text)
     return text.rstrip("; ")
 

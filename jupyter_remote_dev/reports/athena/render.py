@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import os
-import tempfile
+import secrets
 from html import escape
 from pathlib import Path
 
@@ -205,13 +205,13 @@ def write(outputs: dict[str, bytes], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in outputs.items():
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        tmp = folder / f".{name}.{secrets.token_hex(6)}.tmp"
         try:
-            with os.fdopen(fd, "wb") as handle:
+            with open(tmp, "xb") as handle:  # new file, mode from the umask as for any output
                 handle.write(content)
             os.replace(tmp, folder / name)
         except BaseException:
-            os.unlink(tmp)
+            tmp.unlink(missing_ok=True)
             raise
         written.append(folder / name)
     return written
