@@ -125,6 +125,13 @@ def test_report_capacity_workgroup_marked_without_per_query_cost():
     assert dash["scanned_bytes"] == TB
     assert report["totals"]["cost"] == 5.0 and report["totals"]["queries_on_capacity"] == 1
     assert {r["id"]: r["cost"] for r in rows} == {"d1": None, "e1": 5.0}
+    # the same SQL in both: the group's cost is the on-demand run's only
+    assert [(q["count"], q["cost"]) for q in report["top_queries"]] == [(2, 5.0)]
+    only_capacity = collected(
+        {"dash": [execution("d1", "dash", scanned=TB)]}, provisioned={"dash": "r"}
+    )
+    line = build_report(only_capacity, Pricing(), no_tables)[0]["top_queries"][0]
+    assert line["cost"] is None and line["max_cost"] is None and line["rank"] == 1
 
 
 def test_report_week_over_week():

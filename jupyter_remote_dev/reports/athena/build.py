@@ -108,6 +108,7 @@ def _groups(rows: list[dict], owners: dict[str, str]) -> list[dict]:
     groups = []
     for key, runs in by_print.items():
         totals = _sum(runs)
+        priced_runs = [r for r in runs if r["cost"] is not None]
         identical = Counter(r["raw"] for r in runs if r["billed_bytes"]).most_common(1)
         workgroups = sorted({r["workgroup"] for r in runs})
         groups.append(
@@ -122,13 +123,13 @@ def _groups(rows: list[dict], owners: dict[str, str]) -> list[dict]:
                 "databases": sorted({r["database"] for r in runs if r["database"]}),
                 "scanned_bytes": totals["scanned_bytes"],
                 "billed_bytes": totals["billed_bytes"],
-                "cost": totals["cost"],
-                "max_cost": max((r["cost"] or Decimal(0) for r in runs), default=Decimal(0)),
+                "cost": totals["cost"] if priced_runs else None,
+                "max_cost": max((r["cost"] for r in priced_runs), default=None),
                 "identical_runs": identical[0][1] if identical else 0,
                 "_sample": runs[0],
             }
         )
-    groups.sort(key=lambda g: (g["cost"], g["scanned_bytes"], g["count"]), reverse=True)
+    groups.sort(key=lambda g: (g["cost"] or 0, g["scanned_bytes"], g["count"]), reverse=True)
     return groups
 
 
@@ -184,12 +185,13 @@ def build_report(
     all_rows = [row for rows in current.values() for row in rows]
     groups = _groups(all_rows, owners)[:top]
     hints = []
-    for group in groups:
+    for rank, group in enumerate(groups, 1):
         sample = group.pop("_sample")
+        group["rank"] = rank
         context = (sample["catalog"], sample["database"], sample["workgroup"])
         group["hints"] = hints_for(group, context, table_info, settings)
         group["cost"], group["max_cost"] = _money(group["cost"]), _money(group["max_cost"])
-        hints += [{**h, "fingerprint": group["fingerprint"]} for h in group["hints"]]
+        hints += [{**h, "fingerprint": group["fingerprint"], "rank": rank} for h in group["hints"]]
 
     on_demand = [r for r in all_rows if r["cost"] is not None]
     before_rows = [r for rows in previous.values() for r in rows if r["cost"] is not None]

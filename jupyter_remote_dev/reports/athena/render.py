@@ -146,12 +146,16 @@ def to_html(report: dict) -> str:
     ) + bar_chart(
         "Most expensive queries",
         [
-            (f"#{i} {q['sql']}", [q["cost"] or 0])
-            for i, q in enumerate(report["top_queries"][:10], 1)
+            (f"#{q['rank']} {q['sql']}", [q["cost"]])
+            for q in report["top_queries"][:10]
+            if q["cost"]
         ],
         money,
     )
-    hints = "".join(f"<li>{escape(h['text'])}</li>" for h in report["hints"]) or "<li>none</li>"
+    hints = (
+        "".join(f"<li>query #{h['rank']}: {escape(h['text'])}</li>" for h in report["hints"])
+        or "<li>none</li>"
+    )
     unprocessed = (
         f"<p class=note>{len(report['unprocessed'])} query executions could not be read and are "
         "not counted.</p>"
