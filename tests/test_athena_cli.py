@@ -137,3 +137,18 @@ def test_athena_cli_listed_in_help(tmp_path):
     assert result.returncode == 0 and "report\n" in result.stdout
     result = _cli(["report", "athena", "--help"], tmp_path)
     assert result.returncode == 0 and "--week=" in result.stdout
+
+
+def test_athena_cli_aws_error_one_line(monkeypatch, tmp_path, capsys):
+    """An AWS refusal (here AccessDenied on ListWorkGroups) is one stderr line, exit 1, and no
+    output folder."""
+    athena, stub = stubbed("athena")
+    sts, _ = stubbed("sts")
+    stub.add_client_error("list_work_groups", "AccessDeniedException", "not authorized")
+    monkeypatch.setattr(run, "clients", lambda region=None: (athena, sts))
+    with stub, pytest.raises(SystemExit) as exited:
+        main([*WEEK, "--out", str(tmp_path / "out")])
+    assert exited.value.code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "AccessDeniedException" in lines[0] and "not authorized" in lines[0]
+    assert not (tmp_path / "out").exists()

@@ -44,6 +44,14 @@ def test_fingerprint_separates_structure():
     assert fingerprint('SELECT "A" FROM t') != fingerprint('SELECT "a" FROM t')
 
 
+def test_fingerprint_only_in_lists_collapse():
+    """``IN (1, 2, 3)`` is any-length; other parenthesised literals keep their count."""
+    assert normalize("INSERT INTO t VALUES (1, 'a')") == "insert into t values (?, ?)"
+    assert normalize("SELECT round(x, 2) FROM t WHERE y NOT IN (5)") == (
+        "select round(x, ?) from t where y not in (?+)"
+    )
+
+
 def test_fingerprint_typed_literals_are_one_literal():
     assert normalize("SELECT 1 WHERE d > DATE '2026-01-01'") == "select ? where d > ?"
     assert normalize("SELECT X'00ff', TIMESTAMP '2026-01-01 00:00'") == "select ?, ?"

@@ -213,3 +213,49 @@ def test_report_empty_week_renders():
     report, rows = build_report(collected({"etl": []}), Pricing(), no_tables)
     assert report["totals"]["cost"] == 0 and rows == [] and report["top_queries"] == []
     assert "nothing to show" in render(report, rows)["report.html"].decode()
+
+
+def test_report_skips_a_denied_workgroup_and_says_so():
+    """A workgroup whose history is denied is left out and named in the report, not fatal."""
+    athena, stub = stubbed("athena")
+    sts, sts_stub = stubbed("sts")
+    stub.add_response(
+        "list_work_groups",
+        {"WorkGroups": [{"Name": "etl"}, {"Name": "secret"}]},
+        {"MaxResults": 50},
+    )
+    stub.add_response(
+        "list_query_executions",
+        {"QueryExecutionIds": ["e1"]},
+        {"WorkGroup": "etl", "MaxResults": 50},
+    )
+    stub.add_response(
+        "batch_get_query_execution",
+        {"QueryExecutions": [execution("e1", "etl", scanned=TB)]},
+        {"QueryExecutionIds": ["e1"]},
+    )
+    stub.add_client_error(
+        "list_query_executions", "AccessDeniedException", expected_params={"WorkGroup": "secret",
+                                                                         "MaxResults": 50}
+    )  # fmt: skip
+    stub.add_response("list_capacity_reservations", {"CapacityReservations": []}, {})
+    sts_stub.add_response("get_caller_identity", {"Account": "123456789012"}, {})
+    stub.add_response("list_tags_for_resource", {"Tags": []})
+    with stub, sts_stub:
+        report, _ = make_report(athena, sts, Week(2026, 48), Pricing())
+    stub.assert_no_pending_responses()
+    assert [w["name"] for w in report["workgroups"]] == ["etl"]
+    assert report["skipped_workgroups"] == [
+        {"workgroup": "secret", "error": "AccessDeniedException"}
+    ]
+    assert report["totals"]["cost"] == 5.0
+    html = render(report, [])["report.html"].decode()
+    assert "Workgroup secret could not be read (AccessDeniedException)" in html
+
+
+def test_report_csv_cells_cannot_become_formulas():
+    """A query text that starts like a spreadsheet formula is written with a leading quote."""
+    runs = [execution("f", "etl", "=HYPERLINK(1)", scanned=0, state="FAILED")]
+    report, rows = build_report(collected({"etl": runs}), Pricing(), no_tables)
+    table = list(csv.DictReader(io.StringIO(render(report, rows)["queries.csv"].decode())))
+    assert table[0]["sql"] == "'= hyperlink(?)" and table[0]["state"] == "FAILED"

@@ -37,6 +37,8 @@ class Collected:
     provisioned: dict[str, str] = field(default_factory=dict)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     unprocessed: list[dict] = field(default_factory=list)
+    #: Workgroups whose queries could not be listed: ``{"workgroup", "error"}``.
+    skipped: list[dict] = field(default_factory=list)
 
 
 def _money(value: Decimal | None) -> float | None:
@@ -214,6 +216,7 @@ def build_report(
         "hints": hints,
         "attribution": ATTRIBUTION.format(tags=", ".join(OWNER_TAGS)),
         "unprocessed": [u["QueryExecutionId"] for u in data.unprocessed],
+        "skipped_workgroups": data.skipped,
     }
     csv_rows = [
         {**{k: v for k, v in r.items() if k != "raw"}, "cost": _money(r["cost"])}

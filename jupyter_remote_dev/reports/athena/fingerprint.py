@@ -29,7 +29,7 @@ _SPACED_BEFORE_PAREN = frozenset(
     "and as by else exists from in join not on or over select table then using values when "
     "where with".split()
 )
-_LIST = re.compile(r"\(\s*\?(?:\s*,\s*\?)*\s*\)")
+_LIST = re.compile(r"\bin \(\?(?:, \?)*\)")
 _TABLE = re.compile(
     r"\b(?:from|join)\s+((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+)){0,2})",
     re.IGNORECASE,
@@ -38,8 +38,8 @@ _SELECT_STAR = re.compile(r"\bselect\s+(?:distinct\s+)?(?:[\w\"]+\s*\.\s*)?\*", 
 
 
 def normalize(sql: str) -> str:
-    """``sql`` with comments dropped, literals as ``?``, lists of literals as ``(?+)``, lower case
-    outside quoted identifiers, one space between tokens."""
+    """``sql`` with comments dropped, literals as ``?``, ``IN`` lists of literals as ``in (?+)``,
+    lower case outside quoted identifiers, one space between tokens."""
     out: list[str] = []
     for match in _TOKEN.finditer(sql):
         kind, text = match.lastgroup, match.group()
@@ -57,7 +57,7 @@ def normalize(sql: str) -> str:
         glued = call or token in ").," or text.endswith(("(", "."))
         text += token if glued or not text else " " + token
         before = token
-    text = _LIST.sub("(?+)", text)
+    text = _LIST.sub("in (?+)", text)
     return text.rstrip("; ")
 
 

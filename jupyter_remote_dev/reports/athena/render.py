@@ -161,6 +161,10 @@ def to_html(report: dict) -> str:
         "not counted.</p>"
         if report["unprocessed"]
         else ""
+    ) + "".join(
+        f"<p class=note>Workgroup {escape(w['workgroup'])} could not be read "
+        f"({escape(w['error'])}) and is not in this report.</p>"
+        for w in report["skipped_workgroups"]
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -187,11 +191,18 @@ carry no cost here. {escape(report["attribution"])}</p>{unprocessed}
 """
 
 
+def _cell(value):
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
     return out.getvalue()
 
 

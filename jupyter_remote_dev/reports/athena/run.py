@@ -18,6 +18,7 @@ from pathlib import Path
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from . import fetch
 from .build import Collected, build_report
@@ -48,23 +49,30 @@ def collect(athena, sts, week: Week) -> Collected:
     previous = week.previous()
     workgroups = fetch.list_workgroups(athena)
     current_runs, previous_runs, unprocessed = {}, {}, []
+    skipped = []
     for group in workgroups:
         name = group["Name"]
-        runs, missing = fetch.executions_between(athena, name, previous.start, week.end)
+        try:
+            runs, missing = fetch.executions_between(athena, name, previous.start, week.end)
+        except ClientError as error:  # one workgroup denied must not sink the whole report
+            log.warning("workgroup %s skipped: %s", name, error)
+            skipped.append({"workgroup": name, "error": error.response["Error"].get("Code", "")})
+            continue
         unprocessed += missing
         current_runs[name] = [r for r in runs if r["Status"]["SubmissionDateTime"] >= week.start]
         previous_runs[name] = [r for r in runs if r["Status"]["SubmissionDateTime"] < week.start]
         log.info("workgroup %s: %d queries in %s", name, len(current_runs[name]), week)
-    names = [g["Name"] for g in workgroups]
+    names = list(current_runs)
     return Collected(
         week=week,
         region=athena.meta.region_name,
-        workgroups=workgroups,
+        workgroups=[g for g in workgroups if g["Name"] in current_runs],
         current=current_runs,
         previous=previous_runs,
         provisioned=fetch.provisioned_workgroups(athena),
         tags=fetch.workgroup_tags(athena, sts, names),
         unprocessed=unprocessed,
+        skipped=skipped,
     )
 
 
