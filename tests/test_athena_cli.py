@@ -103,6 +103,7 @@ def test_athena_cli_upload_writes_report_json_last():
         (["--week", "2026-W60", "--out", "x"], "is not an ISO week such as 2026-W48"),
         (["--week", "last", "--out", "x"], "is not an ISO week"),
         (["--week", "2026-W48"], "say where the report goes"),
+        (["--week", "2099-W01", "--out", "x"], "week 2099-W01 has not started yet"),
         (["--week", "2026-W48", "--out", "x", "--price", "cheap"], "NAME=USD_PER_TB"),
         (["--week", "2026-W48", "--out", "x", "--region-price", "us-east-1"], "NAME=USD_PER_TB"),
         (["--week", "2026-W48", "--out", "x", "--top", "0"], "--top must be at least 1"),

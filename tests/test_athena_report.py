@@ -259,3 +259,22 @@ def test_report_csv_cells_cannot_become_formulas():
     report, rows = build_report(collected({"etl": runs}), Pricing(), no_tables)
     table = list(csv.DictReader(io.StringIO(render(report, rows)["queries.csv"].decode())))
     assert table[0]["sql"] == "'= hyperlink(?)" and table[0]["state"] == "FAILED"
+
+
+@pytest.mark.parametrize(
+    ("now", "notes"),
+    [
+        (W48 + timedelta(days=8), []),
+        (W48 + timedelta(days=3), ["2026-W48 is not over yet"]),
+        (W48 + timedelta(days=40), ["the comparison week (2026-W47) began earlier"]),
+        (W48 + timedelta(days=60), ["this week (2026-W48)", "the comparison week (2026-W47)"]),
+    ],
+)
+def test_report_says_when_history_is_incomplete(now, notes):
+    """Athena keeps 45 days of query history: a week partly older than that, or not over yet,
+    is reported with a note saying its figures are incomplete."""
+    report, rows = build_report(collected({"etl": []}), Pricing(), no_tables, now=now)
+    assert len(report["notes"]) == len(notes)
+    for note, text in zip(report["notes"], notes, strict=True):
+        assert text in note
+        assert note in render(report, rows)["report.html"].decode()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from .fingerprint import fingerprint, normalize
@@ -39,6 +39,25 @@ class Collected:
     unprocessed: list[dict] = field(default_factory=list)
     #: Workgroups whose queries could not be listed: ``{"workgroup", "error"}``.
     skipped: list[dict] = field(default_factory=list)
+
+
+#: How long Athena keeps query history (ListQueryExecutions).
+HISTORY = timedelta(days=45)
+
+
+def history_notes(week: Week, now: datetime) -> list[str]:
+    """Why the figures may be incomplete: the week (or the one before) older than the history,
+    or not over yet."""
+    notes = []
+    for label, w in (("this week", week), ("the comparison week", week.previous())):
+        if w.start < now - HISTORY:
+            notes.append(
+                f"Athena keeps 45 days of query history; {label} ({w}) began earlier, so its "
+                "figures miss the queries already dropped."
+            )
+    if week.end > now:
+        notes.append(f"{week} is not over yet: its figures will still grow.")
+    return notes
 
 
 def _money(value: Decimal | None) -> float | None:
@@ -145,6 +164,7 @@ def build_report(
 ) -> tuple[dict, list[dict]]:
     """The report dict and one CSV row per execution of the week."""
     settings = hint_settings or HintSettings()
+    now = now or datetime.now(timezone.utc)
     owners = {name: _owner(data.tags.get(name, {})) for name in data.current}
     prices = {
         name: None if name in data.provisioned else pricing.price_per_tb(data.region, name)
@@ -203,7 +223,7 @@ def build_report(
         "start": data.week.start.isoformat(),
         "end": data.week.end.isoformat(),
         "previous_week": str(data.week.previous()),
-        "generated_at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        "generated_at": now.isoformat(timespec="seconds"),
         "region": data.region,
         "currency": "USD",
         "pricing": pricing.to_json(),
@@ -217,6 +237,7 @@ def build_report(
         "attribution": ATTRIBUTION.format(tags=", ".join(OWNER_TAGS)),
         "unprocessed": [u["QueryExecutionId"] for u in data.unprocessed],
         "skipped_workgroups": data.skipped,
+        "notes": history_notes(data.week, now),
     }
     csv_rows = [
         {**{k: v for k, v in r.items() if k != "raw"}, "cost": _money(r["cost"])}

@@ -68,9 +68,10 @@ class AthenaReportApp(CommandApp):
         self.exit(code)
 
     def settings(self) -> tuple[Week, Pricing]:
-        week = (
-            Week.parse(self.week) if self.week else Week.last_complete(datetime.now(timezone.utc))
-        )
+        now = datetime.now(timezone.utc)
+        week = Week.parse(self.week) if self.week else Week.last_complete(now)
+        if week.start > now:
+            raise ValueError(f"week {week} has not started yet")
         default = parse_prices([f"default={self.price_per_tb}"])["default"]
         pricing = Pricing(
             default=Decimal(default),

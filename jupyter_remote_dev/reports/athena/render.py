@@ -156,16 +156,15 @@ def to_html(report: dict) -> str:
         "".join(f"<li>query #{h['rank']}: {escape(h['text'])}</li>" for h in report["hints"])
         or "<li>none</li>"
     )
-    unprocessed = (
-        f"<p class=note>{len(report['unprocessed'])} query executions could not be read and are "
-        "not counted.</p>"
-        if report["unprocessed"]
-        else ""
-    ) + "".join(
-        f"<p class=note>Workgroup {escape(w['workgroup'])} could not be read "
-        f"({escape(w['error'])}) and is not in this report.</p>"
+    caveats = [escape(note) for note in report["notes"]]
+    if report["unprocessed"]:
+        caveats.append(f"{len(report['unprocessed'])} query executions could not be read.")
+    caveats += [
+        f"Workgroup {escape(w['workgroup'])} could not be read ({escape(w['error'])}) and is "
+        "not in this report."
         for w in report["skipped_workgroups"]
-    )
+    ]
+    unprocessed = "".join(f"<p class=note>{text}</p>" for text in caveats)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
