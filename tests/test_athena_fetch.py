@@ -45,7 +45,9 @@ def test_fetch_list_workgroups_refuses_a_repeating_token():
 
 
 def test_fetch_execution_ids_paged_per_workgroup():
-    """ListQueryExecutions is paged (MaxResults at most 50) and scoped to the workgroup."""
+    """ListQueryExecutions is paged and scoped to the workgroup (API reference,
+    ListQueryExecutions: "Provides a list of available query execution IDs for the queries in the
+    specified workgroup. Athena keeps a query history for 45 days"; MaxResults 0 to 50)."""
     athena, stub = stubbed("athena")
     pages = [[f"q{i}" for i in range(50)], [f"q{i}" for i in range(50, 75)]]
     stub.add_response(
