@@ -278,3 +278,11 @@ def test_report_says_when_history_is_incomplete(now, notes):
     for note, text in zip(report["notes"], notes, strict=True):
         assert text in note
         assert note in render(report, rows)["report.html"].decode()
+
+
+def test_report_reruns_served_from_result_reuse_do_not_count():
+    """Runs that scanned nothing (Athena reused an earlier result) are no re-run waste."""
+    runs = [execution(f"r{i}", "etl", "SELECT a FROM t", scanned=0) for i in range(5)]
+    runs.append(execution("first", "etl", "SELECT a FROM t", scanned=MB))
+    report, _ = build_report(collected({"etl": runs}), Pricing(), no_tables)
+    assert report["top_queries"][0]["identical_runs"] == 1 and report["hints"] == []

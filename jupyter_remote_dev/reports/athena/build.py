@@ -130,7 +130,7 @@ def _groups(rows: list[dict], owners: dict[str, str]) -> list[dict]:
     for key, runs in by_print.items():
         totals = _sum(runs)
         priced_runs = [r for r in runs if r["cost"] is not None]
-        identical = Counter(r["raw"] for r in runs if r["billed_bytes"]).most_common(1)
+        identical = Counter(r["raw"] for r in runs if r["scanned_bytes"]).most_common(1)
         workgroups = sorted({r["workgroup"] for r in runs})
         groups.append(
             {
