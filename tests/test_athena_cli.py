@@ -153,3 +153,18 @@ def test_athena_cli_aws_error_one_line(monkeypatch, tmp_path, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "AccessDeniedException" in lines[0] and "not authorized" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_athena_report_imports_stay_light(tmp_path):
+    """The report core imports no tornado or jupyter_server; the command module imports no boto3
+    until the report runs (so `--help` and bad input answer fast, and without boto3)."""
+    code = (
+        "import sys\n"
+        "import jupyter_remote_dev.reports.athena.cli\n"
+        "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules\n"
+        "import jupyter_remote_dev.reports.athena.run, jupyter_remote_dev.reports.athena.build\n"
+        "assert 'tornado' not in sys.modules and 'jupyter_server' not in sys.modules\n"
+        "print('light')"
+    )
+    result = _cli([], tmp_path, code)
+    assert result.returncode == 0 and result.stdout == "light\n", result.stderr
