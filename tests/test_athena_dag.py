@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
-import textwrap
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,14 +23,17 @@ AIRFLOW_VENV = Path(
 )
 PROBE = Path(__file__).with_name("athena_dag_probe.py")
 WORKTREE = Path(__file__).resolve().parents[1]
-DAG_FILE = textwrap.dedent(
-    """\
-    # Airflow DAG: the weekly Athena query-cost report (as docs/athena-report.md shows)
-    from jupyter_remote_dev.reports.athena.dag import make_dag
+DOCS = WORKTREE / "docs/athena-report.md"
 
-    dag = make_dag(bucket="my-reports", region="eu-west-1", workgroup_prices=("etl=4.5",))
-    """
-)
+
+def docs_dag_file() -> str:
+    """The DAG file docs/athena-report.md tells people to write: the tests load exactly that."""
+    blocks = re.findall(r"```python\n(.*?)```", DOCS.read_text(), re.DOTALL)
+    (block,) = [b for b in blocks if "make_dag(" in b]
+    return block
+
+
+DAG_FILE = docs_dag_file()
 
 
 def probe(tmp_path: Path, files: dict[str, str]) -> dict:

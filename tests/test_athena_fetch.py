@@ -134,13 +134,15 @@ def test_fetch_gives_up_on_unprocessed_after_bounded_rounds():
 
 
 def test_fetch_keeps_executions_submitted_in_the_window():
-    """Only executions submitted in [start, end) are kept: Monday 00:00 in, next Monday out."""
+    """Only executions submitted in [start, end) are kept: Monday 00:00 in, next Monday out; one
+    without a submission time is not in any window."""
     athena, stub = stubbed("athena")
     runs = [
         execution("before", "etl", submitted=W48 - timedelta(seconds=1)),
         execution("first", "etl", submitted=W48),
         execution("last", "etl", submitted=W48 + timedelta(days=7, microseconds=-1)),
         execution("after", "etl", submitted=W48 + timedelta(days=7)),
+        {**execution("undated", "etl"), "Status": {"State": "QUEUED"}},
     ]
     ids = [r["QueryExecutionId"] for r in runs]
     stub.add_response(

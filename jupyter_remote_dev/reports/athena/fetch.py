@@ -100,8 +100,13 @@ def get_executions(
 def executions_between(athena, workgroup: str, start: datetime, end: datetime, **retry):
     """The executions of ``workgroup`` submitted in ``[start, end)``, and any left unprocessed."""
     executions, unprocessed = get_executions(athena, list_execution_ids(athena, workgroup), **retry)
-    kept = [e for e in executions if start <= e["Status"]["SubmissionDateTime"] < end]
+    kept = [e for e in executions if _submitted_in(e, start, end)]
     return kept, unprocessed
+
+
+def _submitted_in(execution: dict, start: datetime, end: datetime) -> bool:
+    submitted = execution.get("Status", {}).get("SubmissionDateTime")
+    return submitted is not None and start <= submitted < end
 
 
 def provisioned_workgroups(athena) -> dict[str, str]:
