@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -168,3 +170,15 @@ def test_athena_report_imports_stay_light(tmp_path):
     )
     result = _cli([], tmp_path, code)
     assert result.returncode == 0 and result.stdout == "light\n", result.stderr
+
+
+def test_athena_cli_docs_name_real_options():
+    """Every ``--option`` docs/athena-report.md names is an option of the command, and the IAM
+    snippet is valid JSON naming every Athena call the report makes."""
+    doc = (Path(__file__).resolve().parents[1] / "docs/athena-report.md").read_text()
+    named = set(re.findall(r"`--([a-z-]+)", doc))
+    assert named and named <= set(AthenaReportApp.aliases)
+    (policy,) = re.findall(r"```json\n(.*?)```", doc, re.DOTALL)
+    actions = set(json.loads(policy)["Action"])
+    fetch_doc = run.fetch.__doc__
+    assert actions == set(re.findall(r"``((?:athena|sts):\w+)``", fetch_doc))
