@@ -36,33 +36,46 @@ def docs_dag_file() -> str:
 DAG_FILE = docs_dag_file()
 
 
-def probe(tmp_path: Path, files: dict[str, str]) -> dict:
+def airflow_env(home: Path) -> dict:
+    """A clean environment for Airflow: its venv, sqlite in ``home``, this worktree's package."""
     if not (AIRFLOW_VENV / "bin/airflow").exists():
         pytest.fail(f"no Airflow virtualenv at {AIRFLOW_VENV}: run bash .ci/airflow-venv.sh")
-    dags = tmp_path / "dags"
-    dags.mkdir()
-    for name, text in files.items():
-        (dags / name).write_text(text)
-    env = {
+    return {
         "PATH": f"{AIRFLOW_VENV / 'bin'}:/usr/bin:/bin",
-        "HOME": str(tmp_path),
-        "AIRFLOW_HOME": str(tmp_path / "airflow"),
+        "HOME": str(home),
+        "AIRFLOW_HOME": str(home / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "PYTHONPATH": str(WORKTREE),
     }
+
+
+def airflow(home: Path, *argv: str) -> str:
     result = subprocess.run(
-        [str(AIRFLOW_VENV / "bin/python"), str(PROBE), str(dags), "athena_weekly_report"],
-        env=env, capture_output=True, text=True, timeout=180, cwd=tmp_path, check=False,
+        argv, env=airflow_env(home), capture_output=True, text=True, timeout=240, cwd=home,
+        check=False,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.split("PROBE-RESULT ", 1)[1])
+    assert result.returncode == 0, f"{argv}: {result.stdout[-2000:]}{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def probe(home: Path, *args: str) -> dict:
+    out = airflow(home, str(AIRFLOW_VENV / "bin/python"), str(PROBE), *args)
+    return json.loads(out.split("PROBE-RESULT ", 1)[1])
+
+
+def dags_home(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags/athena_weekly_report.py").write_text(text)
+    return tmp_path
 
 
 def test_athena_dag_loads_in_real_dagbag(tmp_path):
-    """The documented DAG file loads with no import error: one task, Mondays 06:00 UTC, no
+    """The DAG file the docs show loads with no import error: one task, Mondays 06:00 UTC, no
     catch-up, retried; boto3 is importable where the task runs."""
-    result = probe(tmp_path, {"athena_weekly_report.py": DAG_FILE})
+    home = dags_home(tmp_path, DAG_FILE)
+    result = probe(home, "bag", str(home / "dags"), "athena_weekly_report")
     assert result["errors"] == {}
     assert result["dag_ids"] == ["athena_weekly_report"]
     assert result["tasks"] == ["athena_report"]
@@ -73,11 +86,35 @@ def test_athena_dag_loads_in_real_dagbag(tmp_path):
     assert result["package"].startswith(str(WORKTREE))
 
 
+def test_athena_dag_runs_in_airflow_for_the_week_that_ended(tmp_path):
+    """A real Airflow 3 run (``dag.test()`` on a migrated sqlite DB) of the Monday 2026-11-30
+    06:00 UTC slot calls the report with that date and the DAG file's settings, and succeeds."""
+    home = dags_home(tmp_path, DAG_FILE)
+    airflow(home, "airflow", "db", "migrate")
+    airflow(home, "airflow", "dags", "reserialize")
+    result = probe(
+        home, "run", str(home / "dags"), "athena_weekly_report", "2026-11-30T06:00:00+00:00"
+    )
+    assert result["state"] == "success"
+    assert result["calls"] == [
+        {
+            "when": "2026-11-30T06:00:00+00:00",
+            "bucket": "my-reports",
+            "prefix": "athena-reports",
+            "region": "eu-west-1",
+            "price_per_tb": "5",
+            "region_prices": [],
+            "workgroup_prices": ["etl=4.5"],
+            "top": 25,
+        }
+    ]
+
+
 def test_athena_dag_without_bucket_is_an_import_error(tmp_path):
     """A DAG file that forgets the bucket shows as an import error naming it, not a silent DAG
     that fails every Monday."""
-    text = DAG_FILE.replace('bucket="my-reports", ', 'bucket="", ')
-    result = probe(tmp_path, {"athena_weekly_report.py": text})
+    home = dags_home(tmp_path, DAG_FILE.replace('bucket="my-reports", ', 'bucket="", '))
+    result = probe(home, "bag", str(home / "dags"), "athena_weekly_report")
     assert result["dag_ids"] == []
     assert "needs the bucket" in "".join(result["errors"].values())
 
