@@ -29,6 +29,7 @@ class RemoteDevApp(SubcommandApp):
         "git": ("jupyter_remote_dev.gitsync.cli.GitApp", "Two-way Git sync: init, cycle, status."),
         "ray": ("jupyter_remote_dev.client.ray_cmd.RayApp", "Ray jobs: submit, jobs, logs, stop."),
         "dags": ("jupyter_remote_dev.airflow.cli.DagsApp", "Airflow branch staging for DAGs."),
+        "report": ("jupyter_remote_dev.reports.cli.ReportApp", "Reports: weekly Athena cost."),
     }
 
 
