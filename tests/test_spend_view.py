@@ -4,6 +4,7 @@ behind a real JupyterHub (OAuth, RBAC), read by httpx and by headless Chromium."
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import secrets
@@ -19,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.access import Visibility, visibility
 from jupyter_remote_dev.services.spend_view.athena import latest_report
 from jupyter_remote_dev.services.spend_view.summary import (
@@ -28,6 +30,7 @@ from jupyter_remote_dev.services.spend_view.summary import (
     window,
 )
 
+from .athena_sample import sample
 from .team_cost_standin import CURRENT, PREVIOUS, TeamCostStandIn, allocation
 
 LABELS = ("hub.jupyter.org/username", "team")
@@ -115,15 +118,24 @@ def test_latest_athena_report_picks_the_newest_week(tmp_path):
         folder = tmp_path / week
         folder.mkdir()
         (folder / "report.json").write_text(
-            f'{{"week": "{week}", "total_cost_usd": {cost}, '
-            '"workgroups": [{"name": "primary", "cost_usd": 1}, {"name": "etl", "cost_usd": 5}]}'
+            json.dumps(
+                {
+                    "week": week,
+                    "totals": {"cost": cost, "cost_change": 0.5},
+                    "workgroups": [
+                        {"name": "primary", "cost": 1, "billing": "per-query"},
+                        {"name": "etl", "cost": 5, "billing": "per-query"},
+                        {"name": "bi", "cost": None, "billing": "capacity"},
+                    ],
+                }
+            )
         )
     (tmp_path / "2026-W48" / "report.html").write_text("<html></html>")
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "report.json").write_text("not json")
     report = latest_report(str(tmp_path))
-    assert report.summary["week"] == "2026-W48" and report.summary["total_cost_usd"] == 7.25
-    assert [g["name"] for g in report.summary["workgroups"]] == ["etl", "primary"]
+    assert report.summary["week"] == "2026-W48" and report.summary["cost"] == 7.25
+    assert [g["name"] for g in report.summary["workgroups"]] == ["etl", "primary", "bi"]
     assert report.html == tmp_path / "2026-W48" / "report.html"
     assert latest_report(str(tmp_path / "missing")) is None
 
@@ -177,11 +189,8 @@ def hub(tmp_path_factory):
     standin = TeamCostStandIn(week_start, week_start - timedelta(days=7)).start()
     athena = workdir / "athena" / "2026-W48"
     athena.mkdir(parents=True)
-    (athena / "report.json").write_text(
-        '{"week": "2026-W48", "total_cost_usd": 12.5, '
-        '"workgroups": [{"name": "etl", "cost_usd": 12.5}]}'
-    )
-    (athena / "report.html").write_text("<html><body><h1>Athena 2026-W48</h1></body></html>")
+    report, rows = sample()  # a real report, as `jupyter remote-dev report athena` writes it
+    write(render(report, rows), athena)
     port = free_port()
     passwords = {"password": secrets.token_hex(8), "admin_password": secrets.token_hex(16)}
     config = workdir / "spend_config.py"
@@ -254,7 +263,10 @@ def test_spend_view_admin_sees_everyone_through_oauth(hub):
     assert {u["user"]: u["cost"] for u in view["users"]} == {"alice": 10.0, "dave": 6.0, "bob": 4.0}
     assert view["total"] == 20.0 and view["previous_total"] == 14.0
     assert view["cluster"]["idle_capacity"] == 20.0
-    assert view["athena"]["week"] == "2026-W48"
+    athena = view["athena"]
+    assert athena["week"] == "2026-W48" and athena["cost"] > 0
+    billing = {g["name"]: g["billing"] for g in athena["workgroups"]}
+    assert billing["dashboards"] == "capacity"  # a capacity reservation: no per-query cost
     assert all(
         r["aggregate"] == "label:hub_jupyter_org_username,label:team"
         for r in hub["standin"].requests
@@ -314,4 +326,7 @@ def test_spend_view_page_in_chromium(hub):
         assert re.search(r"team-a", page.locator("svg").first.inner_html())
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "spend-view.png"), full_page=True)
+        page.click("text=Open the report")  # the latest Athena report, through the service
+        page.wait_for_url("**/athena/report.html")
+        assert "2026-W48" in page.title()
         browser.close()

@@ -36,11 +36,21 @@ def latest_report(folder: str) -> AthenaReport | None:
 
 
 def headline(data: dict) -> dict:
-    """What the spend view shows of a report: the week, its total and the costliest workgroups."""
+    """What the spend view shows of a report (schema ``jupyter-remote-dev/athena-report/v1``, see
+    docs/athena-report.md): the week, the on-demand total and the costliest workgroups."""
+    totals = data.get("totals") if isinstance(data.get("totals"), dict) else {}
     groups = [g for g in data.get("workgroups", []) if isinstance(g, dict)]
-    groups.sort(key=lambda g: -float(g.get("cost_usd") or 0))
+    groups.sort(key=lambda g: -_amount(g.get("cost")))
     return {
         "week": data.get("week"),
-        "total_cost_usd": data.get("total_cost_usd"),
-        "workgroups": [{"name": g.get("name"), "cost_usd": g.get("cost_usd")} for g in groups[:5]],
+        "cost": totals.get("cost"),
+        "cost_change": totals.get("cost_change"),
+        "workgroups": [
+            {"name": g.get("name"), "cost": g.get("cost"), "billing": g.get("billing")}
+            for g in groups[:5]
+        ],
     }
+
+
+def _amount(value) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0

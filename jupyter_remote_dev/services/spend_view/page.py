@@ -46,17 +46,23 @@ def _users_table(users: list[dict], currency: str) -> str:
     )
 
 
+def _workgroup_cost(group: dict) -> str:
+    if group["billing"] == "capacity":
+        return "capacity reservation (billed per DPU-hour)"
+    return money(group["cost"], "USD")
+
+
 def _athena(report: dict | None) -> str:
     if not report:
         return "<p>No Athena report has been written yet.</p>"
     groups = "".join(
-        f"<li>{escape(str(g['name']))}: {money(g['cost_usd'], 'USD')}</li>"
-        for g in report["workgroups"]
+        f"<li>{escape(str(g['name']))}: {_workgroup_cost(g)}</li>" for g in report["workgroups"]
     )
-    total = report.get("total_cost_usd")
+    total = report.get("cost")
     return (
         f"<p>Week {escape(str(report['week']))}: "
-        f"{money(total if isinstance(total, int | float) else None, 'USD')} scanned by queries. "
+        f"{money(total if isinstance(total, int | float) else None, 'USD')} on demand "
+        f"({change(report.get('cost_change'))} on the week before). "
         f'<a href="athena/report.html">Open the report</a></p><ul>{groups}</ul>'
     )
 
