@@ -14,6 +14,12 @@ from traitlets import default
 from . import __version__
 
 CLIENT_CONFIG_FILE = "jupyter_remote_dev_client_config"
+ERROR_PREFIX = "jupyter remote-dev: error: "
+
+
+def print_error(message: str) -> None:
+    """The one error line every command prints on stderr."""
+    print(f"{ERROR_PREFIX}{message}", file=sys.stderr, flush=True)
 
 
 class CommandApp(JupyterApp):

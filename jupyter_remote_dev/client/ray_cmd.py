@@ -31,7 +31,8 @@ class RayCommand(RemoteDevCommand):
     """The shared CLI base (profile, errors, --json) plus a client for the profile."""
 
     def client(self) -> RemoteDevClient:
-        """A client for --profile, else the synced folder's profile, else the default."""
+        """A client for --profile, else the synced folder's profile, else the default; a stopped
+        hub server is found (and started, with --start) before the first Ray call."""
         root = find_root(Path.cwd())
         folder_profile = None
         if root is not None:
@@ -39,7 +40,14 @@ class RayCommand(RemoteDevCommand):
                 folder_profile = SyncState.load(root).profile
             except StateError:
                 pass
-        return RemoteDevClient(self.load_profile(folder_profile))
+        profile = self.load_profile(folder_profile)
+        client = RemoteDevClient(profile)
+        try:
+            self.with_server(profile, client.info)
+        except BaseException:
+            client.close()
+            raise
+        return client
 
     def fail(self, message: str) -> None:
         raise ClientError(message)
