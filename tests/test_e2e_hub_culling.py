@@ -140,3 +140,22 @@ def test_e2e_watch_waits_for_a_culled_server_and_delivers_the_edit(hub, logged_i
     assert log.count("waiting") == 1 and log.count("resumed") == 1, log
     assert "Traceback" not in log and "token" not in log and "interrupted" not in log, log
     assert httpx.get(f"{hub.url}hub/api/").status_code == 200
+
+
+def test_e2e_login_reads_browser_urls_and_never_starts_a_guess(hub, logged_in):
+    """login .../user/alice/tree and .../lab log in to Alice's default server (no named server
+    "tree" is made, no JSON traceback); an unknown segment before a foreign page is refused."""
+    if hub.admin.get("users/alice").json()["servers"].get("") is None:
+        start_server(hub)
+    token = logged_in["token"] + "\n"
+    for page in ("tree", "lab", "lab/tree/notes.txt"):
+        result = cli(logged_in, "login", f"{hub.url}user/alice/{page}", "--profile", "page",
+                     "--token-stdin", "--start", stdin=token)  # fmt: skip
+        assert result.returncode == 0, (page, result.stderr)
+        assert f"logged in to {hub.url}user/alice/ as alice" in result.stdout, page
+    guessed = cli(logged_in, "login", f"{hub.url}user/alice/rstudio/auth", "--profile", "guess",
+                  "--token-stdin", "--start", stdin=token)  # fmt: skip
+    assert guessed.returncode == 1
+    assert "no server named 'rstudio'" in one_line(guessed)
+    servers = hub.admin.get("users/alice", params={"include_stopped_servers": "1"}).json()
+    assert not {"tree", "lab", "rstudio"} & set(servers["servers"])

@@ -31,10 +31,12 @@ class ClientError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, answer: dict | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.answer = answer or {}
+        """The server's JSON error answer (``message``, ``reason``), when it gave one."""
 
 
 class AuthError(ClientError):
@@ -61,6 +63,14 @@ def _message_of(response: httpx.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("message") or body.get("reason") or "")
     return ""
+
+
+def _answer_of(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _is_tls_error(error: BaseException) -> bool:
@@ -139,7 +149,11 @@ def raise_for_status(response: httpx.Response, hub: HubTarget | None = None) -> 
                 status,
             )
         raise NotFoundError(message or f"not found: {url}", status)
-    raise ClientError(f"HTTP {status} from {url}: {message or response.reason_phrase}", status)
+    raise ClientError(
+        f"HTTP {status} from {url}: {message or response.reason_phrase}",
+        status,
+        _answer_of(response),
+    )
 
 
 @functools.lru_cache(maxsize=4)

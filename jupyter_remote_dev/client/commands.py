@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -229,7 +230,8 @@ def describe_summary(summary: dict[str, int]) -> str:
 class RunApp(RemoteDevCommand):
     """Run a command on the server: jupyter remote-dev run [--cwd DIR] -- CMD...
 
-    Output streams to the matching local streams; the exit code is the remote one (255 if the
+    stdin is forwarded as it comes (--no-stdin: none); output streams to the matching local
+    streams; the exit code is the remote one (127/126: not found/not executable, 255: the
     connection was lost). Inside a synced folder the default cwd is the matching server folder.
     """
 
@@ -237,7 +239,12 @@ class RunApp(RemoteDevCommand):
     description = __doc__
     cwd = Unicode(None, allow_none=True, config=True, help="Server folder to run in.")
     timeout = Float(0.0, config=True, help="Stop the command after this many seconds (0: never).")
+    no_stdin = Bool(False, config=True, help="Give the command no stdin (like ssh -n).")
     aliases = {**RemoteDevCommand.aliases, "cwd": "RunApp.cwd", "timeout": "RunApp.timeout"}
+    flags = {
+        **RemoteDevCommand.flags,
+        "no-stdin": ({"RunApp": {"no_stdin": True}}, "Do not forward stdin (like ssh -n)."),
+    }
 
     def run(self) -> int:
         if not self.extra_args:
@@ -252,5 +259,22 @@ class RunApp(RemoteDevCommand):
         with RemoteDevClient(profile) as client:
             return self.with_server(
                 profile,
-                lambda: run_remote(client, self.extra_args, cwd or "", timeout=self.timeout),
+                lambda: run_remote(
+                    client,
+                    self.extra_args,
+                    cwd or "",
+                    timeout=self.timeout,
+                    stdin_fd=self.stdin_fd(),
+                ),
             )
+
+    def stdin_fd(self) -> int | None:
+        """The local stdin to forward, or None (--no-stdin, or no stdin at all)."""
+        if self.no_stdin or sys.stdin is None:
+            return None
+        try:
+            fd = sys.stdin.fileno()
+            os.fstat(fd)
+        except (OSError, ValueError):
+            return None  # closed (``<&-``) or not a real file
+        return fd
