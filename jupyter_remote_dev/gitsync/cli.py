@@ -113,23 +113,25 @@ class GitCycleApp(GitCommand):
 
 
 class GitStatusApp(GitCommand):
-    """Print the sync state: repo, branch, ahead/behind, last cycle, conflicts (--json: as
-    GET remote-dev/api/git/status); "not configured: set ..." (exit 1) without a repo."""
+    """Print the sync state: repo, branch, ahead/behind, last cycle, conflicts.
+
+    On a terminal as lines; piped, or with --json, as the JSON object of GET
+    remote-dev/api/git/status. Without a repo: "not configured: set ..." and exit 1.
+    """
 
     name = "jupyter-remote-dev-git-status"
     description = __doc__
-    json_output = Bool(False, config=True, help="Print the state as one JSON object.")
+    json_output = Bool(False, config=True, help="Print the state as JSON, also on a terminal.")
     flags = {"json": ({"GitStatusApp": {"json_output": True}}, "Print the state as JSON.")}
 
     def start(self):
+        as_json = self.json_output or not sys.stdout.isatty()
         if not self.configured:
-            if self.json_output:
-                print(json.dumps({"configured": False, "message": NOT_CONFIGURED}))
-            else:
-                print(NOT_CONFIGURED)
+            body = {"configured": False, "message": NOT_CONFIGURED}
+            print(json.dumps(body) if as_json else NOT_CONFIGURED)
             self.exit(EXIT_ERROR)
         status = self.make_sync().status()
-        if self.json_output:
+        if as_json:
             json.dump(status, sys.stdout, indent=2)
             print()
             return
