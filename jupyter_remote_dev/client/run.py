@@ -134,8 +134,8 @@ def forward_stdin(client: RemoteDevClient, job_id: str, fd: int) -> threading.Th
                 answer = client.request("POST", url, content=piece, params=params).json()
                 if not piece or not answer.get("accepted"):
                     return  # input ended, or the command stopped reading it
-        except (OSError, ClientError, ValueError):
-            return  # the command ended (and was forgotten), or our stdin went away
+        except Exception:  # best effort, and never a traceback
+            return  # the command ended and was forgotten, the CLI is closing, or stdin went away
 
     thread = threading.Thread(target=pump, name="stdin", daemon=True)
     thread.start()
