@@ -135,8 +135,6 @@ class LoginApp(RemoteDevCommand):
             )
         given = profiles.read_server_url(self.extra_args[0])
         url, target = given.url, given.hub
-        if url != self.extra_args[0].strip():
-            self.out.note(f"using the server's base URL {url}")
         token = profiles.read_token(self.token_stdin)
         verify: bool | str = False if self.insecure else (self.ca_bundle or True)
         name = profiles.profile_name(self.profile)
