@@ -59,8 +59,8 @@ async def test_exec_stdin_stream_feeds_pieces_in_order(api, jp_fetch, event_vali
 
 
 async def test_exec_stdin_refusals(api, jp_fetch):  # noqa: F811
-    """A job without stdin_stream: 409; an unknown job: 404; a piece over 1 MiB: 413; stdin
-    and stdin_stream together: 400."""
+    """A job without stdin_stream: 409; an unknown job: 404; a piece over 1 MiB: 413; eof not
+    0/1, or stdin and stdin_stream together: 400."""
     async with api.stream("POST", "exec", json={"argv": ["sleep", "30"]}) as response:
         lines = response.aiter_lines()  # kept: a dropped iterator closes the stream
         start = json.loads(await anext(lines))
@@ -72,6 +72,12 @@ async def test_exec_stdin_refusals(api, jp_fetch):  # noqa: F811
         lines = response.aiter_lines()  # kept: a dropped iterator closes the stream
         start = json.loads(await anext(lines))
         await send_stdin(jp_fetch, start["id"], b"\0" * (1024 * 1024 + 1), code=413)
+        with pytest.raises(HTTPClientError) as bad_eof:
+            await jp_fetch(
+                "remote-dev", "api", "exec", start["id"], "stdin", method="POST", body=b"x",
+                params={"eof": "yes"},
+            )  # fmt: skip
+        assert bad_eof.value.code == 400
     both = json.dumps({"argv": ["cat"], "stdin": "x", "stdin_stream": True}).encode()
     with pytest.raises(HTTPClientError) as error:
         await jp_fetch("remote-dev", "api", "exec", method="POST", body=both)

@@ -342,13 +342,17 @@ class HubClient:
         return f"users/{user}/server"
 
     def start_server(self) -> bool:
-        """POST the spawn request; True if the server was already running (hub answers 400)."""
+        """POST the spawn request; True if the server was already running (hub answers 400).
+
+        A spawn already under way ("is pending spawn") is followed like a new one."""
         try:
             response = self.http.post(self._server_path())
         except httpx.TransportError as e:
             raise transport_error(e, self.target.hub_api_url) from e
         if response.status_code == 400 and "already running" in _message_of(response):
             return True
+        if response.status_code == 400 and "pending spawn" in _message_of(response):
+            return False
         raise_for_status(response)
         return False
 

@@ -28,7 +28,7 @@ LOST_CONNECTION_EXIT = 255
 INTERRUPTED_EXIT = 130
 #: Exit codes of a shell for a program it cannot start, by the server's ``reason``.
 CANNOT_RUN_EXIT = {"command not found": 127, "not executable": 126}
-STDIN_PIECE = 64 * 1024
+STDIN_PIECE = 1024 * 1024  # the most one POST exec/<id>/stdin takes
 
 
 class ConnectionLost(ClientError):
