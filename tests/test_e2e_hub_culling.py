@@ -100,14 +100,16 @@ def test_e2e_stopped_server_is_named_for_every_command(hub, logged_in):
 
 
 def test_e2e_watch_waits_for_a_culled_server_and_delivers_the_edit(hub, logged_in):
-    """sync --watch: the server is stopped, a file is edited, the server comes back: the edit
-    arrives; "waiting" and "resumed" are each said once; Ctrl-C exits 0 without noise."""
+    """sync --watch: the server is stopped, a file is edited, one made, one deleted; the server
+    comes back: all three arrive; "waiting" and "resumed" are each said once; Ctrl-C exits 0
+    without noise."""
     token = logged_in["token"]
     if hub.admin.get("users/alice").json()["servers"].get("") is None:
         start_server(hub)
     project = logged_in["home"] / "watched"
     project.mkdir()
     (project / "notes.txt").write_text("v1\n")
+    (project / "gone.txt").write_text("deleted while culled\n")
     stderr_path = logged_in["home"] / "watch.stderr"
     with stderr_path.open("w") as stderr:
         process = subprocess.Popen(
@@ -125,6 +127,7 @@ def test_e2e_watch_waits_for_a_culled_server_and_delivers_the_edit(hub, logged_i
         stop_server(hub)
         (project / "notes.txt").write_text("v2, written while the server was culled\n")
         (project / "new.txt").write_text("new while culled\n")
+        (project / "gone.txt").unlink()
         wait_until(lambda: "waiting" in stderr_path.read_text(), 30, "the waiting note")
         time.sleep(2)  # a few retries fail while it is down
         start_server(hub)
@@ -132,6 +135,8 @@ def test_e2e_watch_waits_for_a_culled_server_and_delivers_the_edit(hub, logged_i
                    60, "the edit arriving")  # fmt: skip
         wait_until(lambda: server_files(hub, token, "watched/new.txt").status_code == 200,
                    30, "the new file arriving")  # fmt: skip
+        wait_until(lambda: server_files(hub, token, "watched/gone.txt").status_code == 404,
+                   30, "the deletion arriving")  # fmt: skip
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(30)
