@@ -347,7 +347,7 @@ async def test_cli_watch_pushes_saves_and_survives_a_blip(
         stderr = (await process.stderr.read()).decode()
         await forwarder.close()
     assert code == 0, stderr
-    assert "retry" in stderr and "stopped watching" in stderr
+    assert "waiting" in stderr and "resumed" in stderr and "stopped watching" in stderr
 
 
 @pytest.fixture

@@ -27,7 +27,10 @@ class RemoteDevApp(SubcommandApp):
         "run": ("jupyter_remote_dev.client.commands.RunApp", "Run a command on the server."),
         "vscode": ("jupyter_remote_dev.client.synccmd.VSCodeApp", "Write VS Code tasks."),
         "git": ("jupyter_remote_dev.gitsync.cli.GitApp", "Two-way Git sync: init, cycle, status."),
-        "ray": ("jupyter_remote_dev.client.ray_cmd.RayApp", "Ray jobs: submit, jobs, logs, stop."),
+        "ray": (
+            "jupyter_remote_dev.client.ray_cmd.RayApp",
+            "Ray: status, submit, jobs, logs.",
+        ),
         "dags": ("jupyter_remote_dev.airflow.cli.DagsApp", "Airflow branch staging for DAGs."),
         "report": ("jupyter_remote_dev.reports.cli.ReportApp", "Reports: weekly Athena cost."),
     }

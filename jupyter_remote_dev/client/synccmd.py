@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from traitlets import Bool, Int, Unicode
+from traitlets import Bool, Float, Int, Unicode
 
 from . import profiles
 from .api import ClientError, RemoteDevClient
@@ -73,6 +73,9 @@ class SyncApp(_TransferCommand):
     dry_run = Bool(False, config=True, help="Print the plan and change nothing.")
     watch = Bool(False, config=True, help="After syncing, push every saved file until Ctrl-C.")
     debounce = Int(50, config=True, help="Watch mode: ms of quiet that ends a burst of changes.")
+    retry_max = Float(
+        30.0, config=True, help="Watch mode: most seconds between retries while the server is away."
+    )
     flags = {
         **_TransferCommand.flags,
         "dry-run": ({"SyncApp": {"dry_run": True}}, "Show the plan, change nothing."),
@@ -114,10 +117,10 @@ class SyncApp(_TransferCommand):
             if self.json_output:
                 print(json.dumps({"event": kind, "path": path, "detail": detail}), flush=True)
             else:
-                self.out.note(f"{kind:8} {path} ({detail})")
+                self.out.note(f"{kind:8} {path} ({detail})" if path else f"{kind:8} {detail}")
 
         self.out.note(f"watching {state.root} (Ctrl-C to stop)")
-        Watcher(Transfer(client, state), report, self.debounce).run()
+        Watcher(Transfer(client, state), report, self.debounce, backoff_max=self.retry_max).run()
         self.out.note("stopped watching; state saved")
         return 0
 
