@@ -94,24 +94,29 @@ async def test_first_sync_asks_and_refuses_without_yes_when_not_interactive(
 
 
 @pytest.mark.parametrize(
-    "args",
+    "args, bound",
     [
-        ("push", ".."),
-        ("push", "../other.txt"),
-        ("push", "/etc/hostname"),
-        ("pull", ".."),
-        ("push", "--yes", ".."),
-        ("sync", "--yes", ".."),
+        (("push", ".."), False),
+        (("push", "../other.txt"), False),
+        (("push", "/etc/hostname"), False),
+        (("pull", ".."), False),
+        (("push", "--yes", ".."), False),
+        (("push", "--yes", ".."), True),
+        (("push", "--yes", "/etc/hostname"), True),
+        (("sync", "--yes", ".."), False),
+        (("sync", "--yes", ".."), True),
     ],
 )
 async def test_paths_outside_the_project_are_refused_and_nothing_is_written(
-    laptop, server_url, token, jp_root_dir, args
+    laptop, server_url, token, jp_root_dir, args, bound
 ):
     """A path argument outside the project: one line, non-zero, nothing sent or written."""
     logged_in = await login(laptop, server_url, token)
     home, project = logged_in["home"], logged_in["project"]
     (home / "other.txt").write_text("secret\n")
     (project / "a.py").write_text("a\n")
+    if bound:
+        assert (await cli(logged_in, "init")).returncode == 0
     before = server_files(home)
     result = await cli(logged_in, *args)
     assert one_line_error(result), result.stderr

@@ -64,7 +64,9 @@ async def test_gitignore_rules_dot_files_and_git_folder(laptop, server_url, toke
     (project / ".git" / "info" / "exclude").write_text("notes/\n")
     result = await cli(logged_in, "sync", "--yes", "--json")
     assert result.returncode == 0, result.stderr
-    synced = {p for p in server_files(jp_root_dir / "project") if (jp_root_dir / "project" / p).is_file()}
+    synced = {
+        p for p in server_files(jp_root_dir / "project") if (jp_root_dir / "project" / p).is_file()
+    }
     assert synced == {
         ".gitignore",
         "public.env",

@@ -1,0 +1,86 @@
+"""What a project leaves out of a sync, as git does: ``.gitignore`` files at every level,
+``.git/info/exclude`` and ``.remotedevignore`` (same syntax), matched by pathspec's gitignore
+implementation (nesting, negation, anchoring, ``dir/`` patterns).
+
+Precedence follows git: ``.git/info/exclude`` lowest, then the ignore files from the project root
+down to the path's own folder, the deeper file winning; within a file the last matching line wins.
+As in git, a file inside an ignored folder cannot be re-included. The server's own
+``ignore_patterns`` (fnmatch, ``GET info``) are applied on top, and ``.git/`` never syncs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pathspec import GitIgnoreSpec
+
+IGNORE_FILES = (".gitignore", ".remotedevignore")
+"""Ignore files read in every folder of the project (``.remotedevignore`` wins over ``.gitignore``
+in the same folder)."""
+GIT_EXCLUDE = Path(".git", "info", "exclude")
+NEVER_SYNCED = (".git",)
+"""Folder names left out at any depth, whatever the ignore files say."""
+
+
+def _read_lines(path: Path) -> list[str] | None:
+    try:
+        return path.read_text("utf-8", errors="replace").splitlines()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError):
+        return None
+
+
+class ProjectIgnores:
+    """The gitignore rules of one project folder; ignore files are read lazily, once each."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._specs: dict[str, list[GitIgnoreSpec]] = {}
+        exclude = _read_lines(root / GIT_EXCLUDE)
+        self._exclude = GitIgnoreSpec.from_lines(exclude) if exclude else None
+
+    def _folder_specs(self, folder: str) -> list[GitIgnoreSpec]:
+        """The compiled ignore files of ``folder`` ("" for the root), in precedence order."""
+        specs = self._specs.get(folder)
+        if specs is None:
+            specs = []
+            for name in IGNORE_FILES:
+                lines = _read_lines(self.root / folder / name)
+                if lines:
+                    specs.append(GitIgnoreSpec.from_lines(lines))
+            self._specs[folder] = specs
+        return specs
+
+    def _decision(self, relative: str, is_dir: bool) -> bool:
+        """Whether ``relative`` itself matches (its folders above are not consulted)."""
+        ignored = False
+        target = relative + "/" if is_dir else relative
+        if self._exclude is not None:
+            result = self._exclude.check_file(target)
+            if result.include is not None:
+                ignored = result.include
+        parts = relative.split("/")
+        for depth in range(len(parts)):
+            folder = "/".join(parts[:depth])
+            inner = "/".join(parts[depth:]) + ("/" if is_dir else "")
+            for spec in self._folder_specs(folder):
+                result = spec.check_file(inner)
+                if result.include is not None:
+                    ignored = result.include
+        return ignored
+
+    def ignores(self, relative: str, is_dir: bool = False) -> bool:
+        """True when ``relative`` (POSIX, from the root) or a folder above it is ignored."""
+        parts = relative.split("/")
+        if any(part in NEVER_SYNCED for part in parts):
+            return True
+        for depth in range(1, len(parts)):
+            if self._decision("/".join(parts[:depth]), True):
+                return True
+        return self._decision(relative, is_dir)
+
+    def ignores_entry(self, relative: str, is_dir: bool) -> bool:
+        """Like :meth:`ignores` for a walker that has already checked every folder above."""
+        if os.path.basename(relative) in NEVER_SYNCED:
+            return True
+        return self._decision(relative, is_dir)
