@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from . import test_client_cli as cli_support
+from .openapi_check import assert_response_matches
 from .test_client_binding import server_files
 
 laptop, server_url, token = cli_support.laptop, cli_support.server_url, cli_support.token
@@ -156,3 +157,26 @@ async def test_symlinks_are_skipped_and_named(laptop, server_url, token, jp_root
     assert server_files(jp_root_dir / "project") == {"real.txt"}
     text = await cli(logged_in, "sync")
     assert "skipped" in text.stdout and "link.txt" in text.stdout
+
+
+async def test_server_lists_empty_folders_reports_modes_and_removes_empty_folders(
+    jp_fetch, jp_root_dir
+):
+    """The additive server parts the client relies on: GET tree lists empty folders (not ones
+    holding only ignored entries), HEAD sends X-File-Mode, info reports allow_hidden, and DELETE
+    removes an empty folder without ?recursive=1 (a non-empty one still needs it)."""
+    write(jp_root_dir, {"p/run.sh": "#!/bin/sh\n", "p/only_cache/__pycache__/m.pyc": "c"})
+    (jp_root_dir / "p" / "run.sh").chmod(0o750)
+    (jp_root_dir / "p" / "empty" / "inner").mkdir(parents=True)
+    tree = await jp_fetch("remote-dev", "api", "tree", "p")
+    assert json.loads(tree.body)["folders"] == ["empty/inner"]
+    assert_response_matches(tree, "GET", "/tree/p")
+    head = await jp_fetch("remote-dev", "api", "files", "p/run.sh", method="HEAD")
+    assert head.headers["X-File-Mode"] == "750"
+    info = json.loads((await jp_fetch("remote-dev", "api", "info")).body)
+    assert info["allow_hidden"] is True
+    gone = await jp_fetch("remote-dev", "api", "files", "p/empty/inner", method="DELETE")
+    assert gone.code == 204 and not (jp_root_dir / "p" / "empty" / "inner").exists()
+    kept = await jp_fetch("remote-dev", "api", "files", "p/only_cache", method="DELETE",
+                          raise_error=False)  # fmt: skip
+    assert kept.code == 409 and (jp_root_dir / "p" / "only_cache" / "__pycache__").exists()

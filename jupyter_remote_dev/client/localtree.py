@@ -45,7 +45,6 @@ def scan(
                 found = list(listing)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
-        kept = 0
         for entry in found:
             relative = prefix + entry.name
             try:
@@ -53,7 +52,6 @@ def scan(
                 is_dir = not is_link and entry.is_dir(follow_symlinks=False)
                 if ignores(relative, is_dir):
                     continue
-                kept += 1
                 if is_link:
                     tree.skipped.append((relative, SYMLINK_REASON))
                 elif is_dir:
@@ -66,7 +64,7 @@ def scan(
                     tree.skipped.append((relative, "not a regular file"))
             except FileNotFoundError:  # removed while we walked
                 continue
-        if prefix and not kept:
+        if prefix and not found:  # truly empty: a folder of ignored files is not created
             tree.entries[prefix.rstrip("/")] = Entry(FOLDER, 0, 0o755)
     tree.skipped.sort()
     return tree

@@ -142,7 +142,7 @@ def walk_files(
     Symlinks are not followed and not listed; ignored and (unless ``include_hidden``) dot-named
     entries are skipped with everything below them. Order is unspecified. Folders cost no stat
     call (the entry type comes with the listing); each file costs one ``lstat``. Given a list,
-    ``empty_folders`` receives every folder below ``root`` that holds nothing listed.
+    ``empty_folders`` receives every folder below ``root`` that is empty.
     """
     name_ignored, path_ignored = ignore.name_matcher, ignore.path_matcher
     stack = [(os.fspath(root), "")]
@@ -153,7 +153,6 @@ def walk_files(
                 entries = list(scan)
         except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
-        kept = 0
         for entry in entries:
             name = entry.name
             if (name[0] == "." and not include_hidden) or name_ignored(name):
@@ -161,7 +160,6 @@ def walk_files(
             relative = prefix + name
             if path_ignored is not None and path_ignored(relative):
                 continue
-            kept += 1
             try:
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((entry.path, relative + "/"))
@@ -169,7 +167,7 @@ def walk_files(
                     yield relative, entry.path, entry.stat(follow_symlinks=False)
             except FileNotFoundError:  # deleted while we walked
                 continue
-        if empty_folders is not None and prefix and not kept:
+        if empty_folders is not None and prefix and not entries:
             empty_folders.append(prefix.rstrip("/"))
 
 
