@@ -3,7 +3,11 @@ leave the project or the server root (the CLI as a user runs it, against a real 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import pty
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -176,3 +180,61 @@ async def test_init_refuses_root_home_system_and_config_folders(laptop, server_u
         result = await cli(who, "init", cwd=folder)
         assert one_line_error(result), (folder, result.stderr)
         assert not (folder / ".jupyter-remote-dev").exists()
+
+
+async def test_dot_files_on_a_server_that_hides_them_are_skipped_and_named(
+    laptop, server_url, token, jp_root_dir
+):
+    """Without ContentsManager.allow_hidden on the server, dot-files are skipped with a reason
+    naming the setting; the sync still succeeds and never deletes them."""
+    logged_in = await login(laptop, server_url, token)
+    project = logged_in["project"]
+    (project / ".env.example").write_text("KEY=\n")
+    (project / "a.py").write_text("a\n")
+    result = await cli(logged_in, "sync", "--yes", "--json")
+    assert result.returncode == 0, result.stderr
+    skipped = json.loads(result.stdout)["skipped"]
+    assert [s["path"] for s in skipped] == [".env.example"]
+    assert "allow_hidden" in skipped[0]["reason"]
+    assert server_files(jp_root_dir) == {"project", "project/a.py"}
+    again = await cli(logged_in, "sync")
+    assert again.returncode == 0 and "skipped  .env.example" in again.stdout
+    assert (project / ".env.example").exists()
+
+
+async def run_in_terminal(laptop, args, answer: bytes) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as stdin and stderr; type ``answer`` at the prompt."""
+    main, child = pty.openpty()
+    process = await asyncio.create_subprocess_exec(
+        cli_support.CLI, *args, stdin=child, stdout=subprocess.PIPE, stderr=child,
+        env=laptop["env"], cwd=laptop["project"],
+    )  # fmt: skip
+    os.close(child)
+    seen = b""
+    loop = asyncio.get_running_loop()
+    try:
+        while b"[y/N]" not in seen:
+            chunk = await asyncio.wait_for(loop.run_in_executor(None, os.read, main, 1024), 30)
+            assert chunk, f"the CLI ended without asking: {seen!r}"
+            seen += chunk
+        os.write(main, answer)
+        await asyncio.wait_for(process.wait(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        os.close(main)
+    return process.returncode, seen.decode()
+
+
+async def test_first_sync_in_a_terminal_asks_before_binding(laptop, server_url, token, jp_root_dir):
+    """In a terminal the first sync names the folder and server folder and binds only on yes."""
+    logged_in = await login(laptop, server_url, token)
+    project = logged_in["project"]
+    (project / "a.py").write_text("a\n")
+    code, prompt = await run_in_terminal(logged_in, ["sync"], b"n\n")
+    assert code != 0 and str(project) in prompt and "project/" in prompt
+    assert not (project / ".jupyter-remote-dev").exists() and server_files(jp_root_dir) == set()
+    code, _ = await run_in_terminal(logged_in, ["sync"], b"y\n")
+    assert code == 0
+    assert (jp_root_dir / "project" / "a.py").read_text() == "a\n"

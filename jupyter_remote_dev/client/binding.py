@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import posixpath
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_dir
@@ -98,9 +97,13 @@ def project_relative(root: Path, argument: str, cwd: Path) -> str:
     return relative
 
 
-def confirm_binding(
-    folder: Path, remote: str, profile: str, yes: bool, ask: Callable[[str], str] = input
-) -> None:
+def ask(question: str) -> bool:
+    """Ask on the terminal (the question on stderr, so stdout stays clean); True for yes."""
+    print(question, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def confirm_binding(folder: Path, remote: str, profile: str, yes: bool) -> None:
     """Ask (in a terminal) before binding ``folder``; without a terminal require ``--yes``."""
     where = f"{remote}/" if remote else "/ (the whole server root)"
     if yes:
@@ -110,8 +113,7 @@ def confirm_binding(
             f"{folder} is not bound to a server folder yet: run `jupyter remote-dev init` there "
             f"first, or add --yes to bind it to {where} (profile {profile!r})"
         )
-    answer = ask(f"Bind {folder} to the server folder {where} (profile {profile!r})? [y/N] ")
-    if answer.strip().lower() not in ("y", "yes"):
+    if not ask(f"Bind {folder} to the server folder {where} (profile {profile!r})? [y/N] "):
         raise BindingError("not bound; nothing was sent")
 
 

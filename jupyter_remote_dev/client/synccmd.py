@@ -13,6 +13,7 @@ from . import profiles
 from .api import ClientError, RemoteDevClient
 from .binding import (
     BindingError,
+    ask,
     check_bindable,
     confirm_binding,
     default_remote,
@@ -91,7 +92,7 @@ class _TransferCommand(RemoteDevCommand):
         if warning is None:
             return
         if is_interactive() and not self.json_output:
-            if input(f"{warning}. Go ahead? [y/N] ").strip().lower() in ("y", "yes"):
+            if ask(f"{warning}. Go ahead? [y/N] "):
                 return
         raise SafetyHalt(f"{warning}; stopped for safety (rerun with --force to go ahead)")
 
