@@ -49,6 +49,12 @@ async def test_conflict_copy_stays_local_and_the_conflict_is_remembered(
     assert edited.returncode == CONFLICTS
     assert server_files(remote) == {"README.md"}
     assert (remote / "README.md").read_text() == "server\n"
+    (remote / "README.md").write_text("server, edited again\n")
+    newer = await cli(logged_in, "sync")
+    assert newer.returncode == CONFLICTS
+    copies = [p.name for p in project.glob("README.remote-*.md")]
+    assert len(copies) == 1 and (project / copies[0]).read_text() == "server, edited again\n"
+    assert server_files(remote) == {"README.md"}
     status = await cli(logged_in, "status", "--json")
     assert json.loads(status.stdout)["folder"]["conflicts"] == [
         {"path": "README.md", "remote_copy": copies[0]}

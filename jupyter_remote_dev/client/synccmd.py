@@ -60,7 +60,11 @@ class _TransferCommand(RemoteDevCommand):
         help="The safety halt: a sync that would delete all of one side's files, or more than "
         "this share of them (and at least 3), stops and asks unless --force.",
     )
-    aliases = {**RemoteDevCommand.aliases, "remote": "_TransferCommand.remote"}
+    aliases = {
+        **RemoteDevCommand.aliases,
+        "remote": "_TransferCommand.remote",
+        "max-delete-share": "_TransferCommand.max_delete_share",
+    }
     flags = {
         **RemoteDevCommand.flags,
         "yes": ({"JupyterApp": {"answer_yes": True}}, "Bind an unbound folder without asking."),

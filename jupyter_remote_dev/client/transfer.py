@@ -331,6 +331,8 @@ class Transfer(Planner):
         copy = conflict_copy_name(action.path, remote)
         if not (self.state.root / copy).exists():
             self.download(action.path, self.state.root / copy, None, action.remote.mode)
+        if known is not None:  # the server's version changed again: its newer copy replaces it
+            self.state.remove_copy(known)
         self.state.conflicts[action.path] = Conflict(sha_of(action.local), remote, copy)
 
     def run(self, the_plan: Plan, on_done: Callable[[Action], None] | None = None) -> SyncReport:
