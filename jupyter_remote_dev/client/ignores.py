@@ -11,6 +11,7 @@ As in git, a file inside an ignored folder cannot be re-included. The server's o
 from __future__ import annotations
 
 import os
+import posixpath
 from pathlib import Path
 
 from pathspec import GitIgnoreSpec
@@ -35,38 +36,41 @@ class ProjectIgnores:
 
     def __init__(self, root: Path):
         self.root = root
-        self._specs: dict[str, list[GitIgnoreSpec]] = {}
+        self._chains: dict[str, list[tuple[str, GitIgnoreSpec]]] = {}
         exclude = _read_lines(root / GIT_EXCLUDE)
         self._exclude = GitIgnoreSpec.from_lines(exclude) if exclude else None
 
     def _folder_specs(self, folder: str) -> list[GitIgnoreSpec]:
         """The compiled ignore files of ``folder`` ("" for the root), in precedence order."""
-        specs = self._specs.get(folder)
-        if specs is None:
-            specs = []
-            for name in IGNORE_FILES:
-                lines = _read_lines(self.root / folder / name)
-                if lines:
-                    specs.append(GitIgnoreSpec.from_lines(lines))
-            self._specs[folder] = specs
+        specs = []
+        for name in IGNORE_FILES:
+            lines = _read_lines(self.root / folder / name)
+            if lines:
+                specs.append(GitIgnoreSpec.from_lines(lines))
         return specs
+
+    def _chain(self, folder: str) -> list[tuple[str, GitIgnoreSpec]]:
+        """(folder, spec) of every ignore file that applies inside ``folder``, lowest first."""
+        chain = self._chains.get(folder)
+        if chain is None:
+            above = self._chain(posixpath.dirname(folder)) if folder else []
+            chain = above + [(folder, spec) for spec in self._folder_specs(folder)]
+            self._chains[folder] = chain
+        return chain
 
     def _decision(self, relative: str, is_dir: bool) -> bool:
         """Whether ``relative`` itself matches (its folders above are not consulted)."""
         ignored = False
-        target = relative + "/" if is_dir else relative
+        suffix = "/" if is_dir else ""
         if self._exclude is not None:
-            result = self._exclude.check_file(target)
+            result = self._exclude.check_file(relative + suffix)
             if result.include is not None:
                 ignored = result.include
-        parts = relative.split("/")
-        for depth in range(len(parts)):
-            folder = "/".join(parts[:depth])
-            inner = "/".join(parts[depth:]) + ("/" if is_dir else "")
-            for spec in self._folder_specs(folder):
-                result = spec.check_file(inner)
-                if result.include is not None:
-                    ignored = result.include
+        for folder, spec in self._chain(posixpath.dirname(relative)):
+            inner = relative[len(folder) + 1 :] if folder else relative
+            result = spec.check_file(inner + suffix)
+            if result.include is not None:
+                ignored = result.include
         return ignored
 
     def ignores(self, relative: str, is_dir: bool = False) -> bool:

@@ -149,7 +149,12 @@ class SyncState:
     def local_tree(self) -> LocalTree:
         """Every local file and empty folder that syncs (hashed via the cache), and the skipped."""
         self.project_ignores = ProjectIgnores(self.root)  # pick up edited ignore files
-        return scan(self.root, self.cache, self.ignores)
+        copies = self.conflict_copies
+        return scan(
+            self.root,
+            self.cache,
+            lambda relative, is_dir: relative in copies or self.ignores_entry(relative, is_dir),
+        )
 
     def local_manifest(self) -> dict[str, Entry]:
         """Every local file and empty folder that syncs, by relative path."""
@@ -188,6 +193,15 @@ class SyncState:
         if self.ignore.ignores(relative) or relative in self.conflict_copies:
             return True
         return self.project_ignores.ignores(relative, is_dir)
+
+    def ignores_entry(self, relative: str, is_dir: bool) -> bool:
+        """:meth:`ignores` (but conflict copies) for a walker that has checked the folders above."""
+        if self.ignore.name_matcher(relative.rpartition("/")[2]):
+            return True
+        path_matcher = self.ignore.path_matcher
+        if path_matcher is not None and path_matcher(relative):
+            return True
+        return self.project_ignores.ignores_entry(relative, is_dir)
 
     def hidden_on_server(self, relative: str) -> bool:
         """True for a dot-path that a server hiding dot-files refuses."""
