@@ -30,8 +30,9 @@ def binding(folder: Path) -> dict:
 
 
 def one_line_error(result) -> bool:
+    """A non-zero exit with exactly one line on stderr (and no traceback)."""
     lines = result.stderr.strip().splitlines()
-    return result.returncode != 0 and len(lines) == 1 and lines[0].startswith("jupyter remote-dev")
+    return result.returncode != 0 and len(lines) == 1 and "Traceback" not in lines[0]
 
 
 async def test_init_binds_the_folder_to_its_name_and_commands_walk_up(

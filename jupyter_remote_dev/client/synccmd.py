@@ -74,6 +74,7 @@ class _TransferCommand(RemoteDevCommand):
     def open_project(self, start: Path, may_bind: bool = True) -> SyncState:
         """The project bound at or above ``start``; else ``start`` newly bound (not saved yet),
         after checking it may be bound and asking (``--yes`` without a terminal)."""
+        self.started = time.perf_counter()  # the summary line's clock
         remote = None if self.remote is None else parse_remote(self.remote)
         root = find_root(start)
         if root is not None:
@@ -100,8 +101,9 @@ class _TransferCommand(RemoteDevCommand):
                 return
         raise SafetyHalt(f"{warning}; stopped for safety (rerun with --force to go ahead)")
 
+    started = 0.0
+
     def execute(self, client, state: SyncState, plan: Plan, kinds: tuple[str, ...]) -> int:
-        started = time.perf_counter()
         chosen = Plan([a for a in plan.actions if a.kind in kinds], plan.in_sync)
         chosen.totals = plan.totals
         self.check_deletions(chosen)
@@ -128,7 +130,7 @@ class _TransferCommand(RemoteDevCommand):
         conflicts = [a for a in report.done if a.kind == CONFLICT]
         if not chosen.actions and not skipped:
             self.out.line("everything is in sync")
-        line = summary_line(report.done, len(conflicts), time.perf_counter() - started)
+        line = summary_line(report.done, len(conflicts), time.perf_counter() - self.started)
         self.out.line(line)
         result = report.json()
         result["skipped"] = [{"path": p, "reason": r} for p, r in skipped]
