@@ -10,11 +10,14 @@ As in git, a file inside an ignored folder cannot be re-included. The server's o
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pathspec import GitIgnoreSpec
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 IGNORE_FILES = (".gitignore", ".remotedevignore")
 """Ignore files read in every folder of the project (``.remotedevignore`` wins over ``.gitignore``
@@ -22,6 +25,14 @@ in the same folder)."""
 GIT_EXCLUDE = Path(".git", "info", "exclude")
 NEVER_SYNCED = (".git",)
 """Folder names left out at any depth, whatever the ignore files say."""
+
+
+def _compile(lines: list[str]) -> GitIgnoreSpec:
+    """A gitignore matcher; pathspec is imported on first use (a project without ignore files,
+    and commands that scan nothing, never pay for it)."""
+    from pathspec import GitIgnoreSpec
+
+    return GitIgnoreSpec.from_lines(lines)
 
 
 def _read_lines(path: Path) -> list[str] | None:
@@ -37,8 +48,12 @@ class ProjectIgnores:
     def __init__(self, root: Path):
         self.root = root
         self._chains: dict[str, list[tuple[str, GitIgnoreSpec]]] = {}
-        exclude = _read_lines(root / GIT_EXCLUDE)
-        self._exclude = GitIgnoreSpec.from_lines(exclude) if exclude else None
+
+    @functools.cached_property
+    def _exclude(self) -> GitIgnoreSpec | None:
+        """``.git/info/exclude``, the lowest-precedence rules."""
+        lines = _read_lines(self.root / GIT_EXCLUDE)
+        return _compile(lines) if lines else None
 
     def _folder_specs(self, folder: str) -> list[GitIgnoreSpec]:
         """The compiled ignore files of ``folder`` ("" for the root), in precedence order."""
@@ -46,7 +61,7 @@ class ProjectIgnores:
         for name in IGNORE_FILES:
             lines = _read_lines(self.root / folder / name)
             if lines:
-                specs.append(GitIgnoreSpec.from_lines(lines))
+                specs.append(_compile(lines))
         return specs
 
     def _chain(self, folder: str) -> list[tuple[str, GitIgnoreSpec]]:
