@@ -100,7 +100,8 @@ def bench_watch(saves: int) -> dict:
         with jupyter_server(server_root) as server:
             profiles.save(profiles.Profile("bench", server.url, server.token))
             watch = subprocess.Popen(
-                [*CLI, "sync", str(local), "--yes", "--profile", "bench", "--remote", "w", "--watch"],
+                [*CLI, "sync", str(local), "--yes", "--profile", "bench", "--remote", "w",
+                 "--watch"],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
             try:
