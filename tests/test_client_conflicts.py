@@ -9,7 +9,7 @@ import re
 from jupyter_remote_dev.client.exitcodes import CONFLICTS, HALTED
 
 from . import test_client_cli as cli_support
-from .test_client_binding import server_files
+from .test_client_binding import run_in_terminal, server_files
 
 laptop, server_url, token = cli_support.laptop, cli_support.server_url, cli_support.token
 cli, login = cli_support.cli, cli_support.login
@@ -138,3 +138,19 @@ async def test_push_pull_sync_end_with_a_summary_line(laptop, server_url, token,
     assert "pulled 1 file (2 B)" in pulled.stdout
     synced = await cli(logged_in, "sync")
     assert SUMMARY.match(synced.stdout.strip().splitlines()[-1]), synced.stdout
+
+
+async def test_safety_halt_asks_in_a_terminal(laptop, server_url, token, jp_root_dir):
+    """In a terminal the halt asks; "n" changes nothing, "y" goes ahead."""
+    logged_in = await login(laptop, server_url, token)
+    project = logged_in["project"]
+    for i in range(4):
+        (project / f"f{i}.txt").write_text(f"{i}\n")
+    assert (await cli(logged_in, "sync", "--yes")).returncode == 0
+    for i in range(4):
+        (project / f"f{i}.txt").unlink()
+    code, prompt = await run_in_terminal(logged_in, ["sync"], b"n\n")
+    assert code == HALTED and "delete 4 of the 4 files on the server" in prompt
+    assert len(server_files(jp_root_dir / "project")) == 4
+    code, _ = await run_in_terminal(logged_in, ["sync"], b"y\n")
+    assert code == 0 and server_files(jp_root_dir / "project") == set()
