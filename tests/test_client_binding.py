@@ -239,3 +239,17 @@ async def test_first_sync_in_a_terminal_asks_before_binding(laptop, server_url, 
     code, _ = await run_in_terminal(logged_in, ["sync"], b"y\n")
     assert code == 0
     assert (jp_root_dir / "project" / "a.py").read_text() == "a\n"
+
+
+async def test_naming_an_ignored_file_says_it_is_ignored(laptop, server_url, token, jp_root_dir):
+    """push or pull of a file the project ignores names it as skipped and sends nothing."""
+    logged_in = await login(laptop, server_url, token)
+    project = logged_in["project"]
+    (project / ".gitignore").write_text("*.env\n")
+    (project / "secret.env").write_text("KEY=1\n")
+    assert (await cli(logged_in, "init")).returncode == 0
+    for command in ("push", "pull"):
+        result = await cli(logged_in, command, "secret.env")
+        assert result.returncode == 0, result.stderr
+        assert "skipped  secret.env: ignored" in result.stdout, result.stdout
+    assert server_files(jp_root_dir) == set()

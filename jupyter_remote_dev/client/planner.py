@@ -9,6 +9,7 @@ from .api import ClientError, NotFoundError, RemoteDevClient
 from .state import SyncState
 from .syncplan import FOLDER, Entry, Plan, plan, plan_path
 
+IGNORED_REASON = "ignored (.gitignore, .remotedevignore or the server's list)"
 HIDDEN_REASON = "dot-file: the server hides them (ContentsManager.allow_hidden is off there)"
 
 
@@ -50,7 +51,7 @@ class Planner:
         result = Plan()
         for relative in relatives:
             if self.state.ignores(relative):
-                result.skipped.append((relative, "ignored"))
+                result.skipped.append((relative, IGNORED_REASON))
                 continue
             if self.state.hidden_on_server(relative):
                 result.skipped.append((relative, HIDDEN_REASON))

@@ -23,6 +23,7 @@ from .binding import (
 )
 from .commands import RemoteDevCommand, describe_summary
 from .exitcodes import CONFLICTS, FAILED, HALTED, OK
+from .planner import IGNORED_REASON
 from .safety import deletion_warning
 from .state import StateError, SyncState, find_root
 from .summary import summary_line
@@ -245,22 +246,30 @@ class _OneWayCommand(_TransferCommand):
             if self.direction == PushApp.direction and named_files:
                 selected = self.with_server(profile, lambda: moves.plan_files(relatives))
             else:
-                selected = select(self.with_server(profile, moves.plan), relatives, state.root)
+                full = self.with_server(profile, moves.plan)
+                selected = select(full, relatives, state)
             if self.force:
                 selected.actions = [_forced(a, self.overwrite_kind) for a in selected.actions]
             return self.execute(client, state, selected, self.direction)
 
 
-def select(full: Plan, relatives: list[str], root: Path) -> Plan:
-    """The part of ``full`` under the named paths; a path found on neither side is an error."""
+def select(full: Plan, relatives: list[str], state: SyncState) -> Plan:
+    """The part of ``full`` under the named paths; a path found on neither side is an error, an
+    ignored one is named as skipped."""
     found = [a.path for a in full.actions] + list(full.in_sync) + [p for p, _ in full.skipped]
+    ignored = []
     for relative in relatives:
-        if relative and not (root / relative).exists() and not _under_any(found, relative):
+        if not relative or _under_any(found, relative):
+            continue
+        path = state.root / relative
+        if path.exists() and state.ignores(relative, path.is_dir()):
+            ignored.append((relative, IGNORED_REASON))
+        elif not path.exists():
             raise ClientError(f"{relative}: no such file or folder here or on the server")
     chosen = Plan(
         [a for a in full.actions if _under(a.path, relatives)],
         {p: e for p, e in full.in_sync.items() if _under(p, relatives)},
-        [(p, r) for p, r in full.skipped if _under(p, relatives)],
+        [(p, r) for p, r in full.skipped if _under(p, relatives)] + ignored,
     )
     chosen.totals = full.totals if "" in relatives else None
     return chosen
