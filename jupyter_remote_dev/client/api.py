@@ -270,8 +270,9 @@ class RemoteDevClient:
         url = self.api_url(f"tree/{path}" if path else "tree")
         return self.request("GET", url, idempotent=True).json()
 
-    def head_file(self, path: str) -> tuple[str, int] | None:
-        """(sha256, size) of a server file from ``HEAD files/<path>``; None if it does not exist."""
+    def head_file(self, path: str) -> tuple[str, int, int | None] | None:
+        """(sha256, size, mode) of a server file from ``HEAD files/<path>`` (mode None from a server
+        that does not send ``X-File-Mode``); None if it does not exist."""
         url = self.api_url(f"files/{path}")
         for delay in (*RETRY_DELAYS, None):
             try:
@@ -285,7 +286,9 @@ class RemoteDevClient:
                 return None
             self.check(response)
             etag = response.headers.get("ETag", "").strip('"')
-            return etag, int(response.headers.get("Content-Length", "0"))
+            mode = response.headers.get("X-File-Mode")
+            size = int(response.headers.get("Content-Length", "0"))
+            return etag, size, int(mode, 8) if mode else None
         raise AssertionError("unreachable")
 
 

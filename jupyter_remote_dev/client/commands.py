@@ -20,7 +20,6 @@ from .transfer import Transfer
 from .ui import Output
 from .vscode import VSCodeError
 
-CONFLICT_EXIT = 2
 START_HINT = "rerun with --start to start it (or start it from the hub)"
 
 
@@ -214,8 +213,20 @@ class StatusApp(RemoteDevCommand):
                     "pending": summary,
                 }
                 self.out.line(f"folder {root} <-> /{state.remote_dir}: {describe_summary(summary)}")
+                result["folder"]["conflicts"] = conflict_list(state)
+                for conflict in result["folder"]["conflicts"]:
+                    self.out.line(
+                        f"  conflict {conflict['path']}: the server's version is in "
+                        f"{conflict['remote_copy']}; settle it with `jupyter remote-dev resolve "
+                        f"--keep local|remote {conflict['path']}`"
+                    )
         self.out.result(result)
         return 0
+
+
+def conflict_list(state: SyncState) -> list[dict[str, str]]:
+    """The unresolved conflicts of a project, for ``status``."""
+    return [{"path": p, "remote_copy": c.copy} for p, c in sorted(state.conflicts.items())]
 
 
 def describe_summary(summary: dict[str, int]) -> str:

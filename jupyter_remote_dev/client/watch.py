@@ -54,7 +54,9 @@ class Watcher:
             relative = Path(path).relative_to(self.state.root).as_posix()
         except ValueError:
             return None
-        return None if self.state.ignores(relative) else relative
+        if self.state.ignores(relative) or self.state.hidden_on_server(relative):
+            return None
+        return relative
 
     def _affected(self, relative: str) -> set[str]:
         """The path itself; for a folder, every file under it (new) or synced under it (gone)."""
@@ -72,6 +74,9 @@ class Watcher:
 
     def push_one(self, relative: str) -> None:
         """Bring the server in line with the local file (content, creation or deletion)."""
+        if relative in self.state.conflicts:
+            self.report("conflict", relative, "unresolved: `resolve --keep local|remote` it")
+            return
         local = self.state.local_entry(relative)
         base = self.state.base.get(relative)
         if sha_of(local) == sha_of(base):
