@@ -84,7 +84,7 @@ def test_e2e_stopped_server_is_named_for_every_command(hub, logged_in):
     for args in (
         ["run", "--", "true"],
         ["status"],
-        ["sync", str(project), "--remote", "culled"],
+        ["sync", str(project), "--remote", "culled", "--yes"],
         ["ray", "jobs"],
     ):
         result = cli(logged_in, *args)
@@ -113,7 +113,7 @@ def test_e2e_watch_waits_for_a_culled_server_and_delivers_the_edit(hub, logged_i
     stderr_path = logged_in["home"] / "watch.stderr"
     with stderr_path.open("w") as stderr:
         process = subprocess.Popen(
-            [CLI, "sync", "--remote", "watched", "--watch", "--SyncApp.retry_max=1"],
+            [CLI, "sync", "--remote", "watched", "--yes", "--watch", "--SyncApp.retry_max=1"],
             cwd=project, env=logged_in["env"], stdout=subprocess.DEVNULL, stderr=stderr,
         )  # fmt: skip
     try:
