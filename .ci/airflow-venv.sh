@@ -16,6 +16,7 @@ import sys
 from importlib.metadata import entry_points, version
 from pathlib import Path
 
+import boto3  # the weekly Athena report DAG's task needs it (our `airflow` extra)
 import jupyter_remote_dev
 
 assert version("apache-airflow").startswith("3.")
@@ -29,7 +30,7 @@ fi
 "$PYTHON" -m venv "$AIRFLOW_VENV"
 pip=("$AIRFLOW_VENV/bin/python" -m pip --quiet --disable-pip-version-check)
 "${pip[@]}" install --upgrade pip
-"${pip[@]}" install "$AIRFLOW_SPEC" hatchling editables hatch-nodejs-version \
+"${pip[@]}" install "$AIRFLOW_SPEC" boto3 hatchling editables hatch-nodejs-version \
   hatch-jupyter-builder
 # Editable, so the venv always sees the current source; the lab extension build is not needed here.
 SKIP_JUPYTER_BUILDER=1 "${pip[@]}" install --no-deps --no-build-isolation -e .

@@ -68,7 +68,7 @@ def bench_resync(rounds: int) -> dict:
         os.environ["JUPYTER_CONFIG_DIR"] = str(tmp / "cfg")
         with jupyter_server(tmp / "server") as server, loopback_sshd() as ssh:
             profiles.save(profiles.Profile("bench", server.url, server.token))
-            sync = [*CLI, "sync", str(ours), "--profile", "bench", "--remote", "ours"]
+            sync = [*CLI, "sync", str(ours), "--yes", "--profile", "bench", "--remote", "ours"]
             rsync = [*ssh.rsync, "-a", f"{theirs}/", f"{ssh.host}:{tmp / 'rsync-target'}/"]
             first = {"cli": timed(sync, env), "rsync": timed(rsync, env)}
             for round_no in range(rounds):
@@ -100,7 +100,8 @@ def bench_watch(saves: int) -> dict:
         with jupyter_server(server_root) as server:
             profiles.save(profiles.Profile("bench", server.url, server.token))
             watch = subprocess.Popen(
-                [*CLI, "sync", str(local), "--profile", "bench", "--remote", "w", "--watch"],
+                [*CLI, "sync", str(local), "--yes", "--profile", "bench", "--remote", "w",
+                 "--watch"],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
             try:

@@ -5,6 +5,8 @@ class RemoteDevError(Exception):
     """A problem with a request that the caller can fix; ``status`` is the HTTP status to answer."""
 
     status = 400
+    reason: str | None = None
+    """A short, stable reason a client may act on (the JSON answer's ``reason``)."""
 
     def __init__(self, message: str, status: int | None = None):
         super().__init__(message)

@@ -21,10 +21,10 @@ def _run(args: list[str], tmp_path, code: str = MAIN) -> subprocess.CompletedPro
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([], ["git\n", "ray\n", "dags\n", "`jupyter remote-dev NAME --help`"]),
-        (["git"], ["init\n", "cycle\n", "status\n", "`jupyter remote-dev git NAME"]),
-        (["ray"], ["submit\n", "jobs\n", "logs\n", "stop\n", "`jupyter remote-dev ray NAME"]),
-        (["dags"], ["publish\n", "reconcile\n", "`jupyter remote-dev dags NAME"]),
+        ([], ["\n  git ", "\n  ray ", "\n  dags ", "`jupyter remote-dev NAME --help`"]),
+        (["git"], ["\n  init ", "\n  cycle ", "\n  status ", "`jupyter remote-dev git NAME"]),
+        (["ray"], ["\n  status ", "\n  submit ", "\n  jobs ", "\n  logs ", "\n  stop "]),
+        (["dags"], ["\n  publish ", "\n  reconcile ", "`jupyter remote-dev dags NAME"]),
         (["git", "cycle"], ["Run one sync cycle", "--wait="]),
         (["ray", "submit"], ["Submit a job", "--working-dir="]),
         (["dags", "cleanup"], ["Delete a branch's folder", "--airflow-api-version="]),
@@ -45,7 +45,10 @@ def test_cli_unknown_subcommand_exits_nonzero_with_one_line(group, tmp_path):
     assert result.returncode == 2
     command = " ".join(["jupyter remote-dev", *group])
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{command}: unknown subcommand 'frobnicate'")
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        f"jupyter remote-dev: error: unknown command 'frobnicate' for `{command}`"
+    )
     assert result.stdout == ""
 
 
@@ -53,13 +56,13 @@ def test_cli_group_without_subcommand_prints_help_and_fails(tmp_path):
     """A command group run with no subcommand prints its help and exits 1 (nothing was done)."""
     result = _run(["dags"], tmp_path)
     assert result.returncode == 1
-    assert "lifecycle\n" in result.stdout
+    assert "\n  lifecycle " in result.stdout
 
 
 @pytest.mark.parametrize(
     ("launch", "shown"),
     [
-        ('runpy.run_module("jupyter_remote_dev.gitsync", run_name="__main__")', "init\n"),
+        ('runpy.run_module("jupyter_remote_dev.gitsync", run_name="__main__")', "\n  init "),
         (
             'run_module_main("jupyter_remote_dev.airflow.cli", "DagsApp", "cleanup")',
             "--airflow-url=",
@@ -84,3 +87,35 @@ print(sorted({{m for m in sys.modules for h in heavy if m == h or m.startswith(h
     assert result.returncode == 0, result.stderr
     assert shown in result.stdout
     assert result.stdout.splitlines()[-2:] == ["exit 0", "[]"]
+
+
+GENERIC = ("--show-config", "--generate-config", "--log-level=", "Equivalent to")
+
+
+@pytest.mark.parametrize(
+    ("args", "own"),
+    [
+        ([], ["Work on a remote Jupyter server", "  sync ", "  run ", "  ray "]),
+        (["run"], ["Run a command on the server", "--cwd=", "--timeout=", "--no-stdin"]),
+        (["sync"], ["Three-way sync", "--remote=", "--watch", "--dry-run"]),
+        (["login"], ["Log in to a Jupyter server", "--token-stdin", "--ca-bundle="]),
+        (["ray", "status"], ["Ray cluster", "--json"]),
+        (["git", "status"], ["sync state", "--repo="]),
+        (["dags", "cleanup"], ["Delete a branch's folder", "--airflow-api-version="]),
+    ],
+)
+def test_cli_help_fits_a_screen_with_its_own_usage_first(args, own, tmp_path):
+    """--help: the command's own usage first, one line per subcommand, its own options, no
+    generic Jupyter options (those are under --help-all), within 30 lines."""
+    result = _run([*args, "--help"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 30, result.stdout
+    assert own[0] in lines[0], result.stdout
+    for text in own:
+        assert text in result.stdout
+    for generic in GENERIC:
+        assert generic not in result.stdout
+    assert "--help-all" in lines[-1]
+    full = _run([*args, "--help-all"], tmp_path)
+    assert full.returncode == 0 and ".log_level=" in full.stdout

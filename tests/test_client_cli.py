@@ -218,7 +218,7 @@ async def test_cli_push_refuses_to_clobber_then_force_and_pull(
     logged_in = await login(laptop, server_url, token)
     project = logged_in["project"]
     (project / "a.py").write_text("v1\n")
-    assert (await cli(logged_in, "push", "a.py", "--remote", "p")).returncode == 0
+    assert (await cli(logged_in, "push", "a.py", "--yes", "--remote", "p")).returncode == 0
     assert (jp_root_dir / "p" / "a.py").read_text() == "v1\n"
     (jp_root_dir / "p" / "a.py").write_text("server\n")
     (project / "a.py").write_text("laptop\n")
@@ -243,7 +243,7 @@ async def test_cli_sync_dry_run_changes_nothing(laptop, server_url, token, jp_ro
     logged_in = await login(laptop, server_url, token)
     project = logged_in["project"]
     (project / "x.py").write_text("x\n")
-    result = await cli(logged_in, "sync", "--remote", "dry", "--dry-run", "--json")
+    result = await cli(logged_in, "sync", "--yes", "--remote", "dry", "--dry-run", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["actions"] == [
         {"kind": "push", "path": "x.py", "reason": "new here"}
@@ -321,7 +321,7 @@ async def test_cli_watch_pushes_saves_and_survives_a_blip(
     project = logged_in["project"]
     (project / "seed.py").write_text("seed\n")
     process = await asyncio.create_subprocess_exec(
-        CLI, "sync", "--profile", "fwd", "--remote", "wd", "--watch",
+        CLI, "sync", "--profile", "fwd", "--remote", "wd", "--watch", "--yes",
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=logged_in["env"], cwd=project,
     )  # fmt: skip
     try:
@@ -347,7 +347,7 @@ async def test_cli_watch_pushes_saves_and_survives_a_blip(
         stderr = (await process.stderr.read()).decode()
         await forwarder.close()
     assert code == 0, stderr
-    assert "retry" in stderr and "stopped watching" in stderr
+    assert "waiting" in stderr and "resumed" in stderr and "stopped watching" in stderr
 
 
 @pytest.fixture
@@ -359,7 +359,7 @@ async def test_cli_push_over_the_server_limit_names_the_setting(laptop, server_u
     """A file over max_upload_size fails with a line naming the setting."""
     logged_in = await login(laptop, server_url, token)
     (logged_in["project"] / "big.bin").write_bytes(b"\0" * (5 * 1024 * 1024))
-    result = await cli(logged_in, "push", "big.bin")
+    result = await cli(logged_in, "push", "--yes", "big.bin")
     assert result.returncode == 1
     assert "max_upload_size" in result.stdout
 

@@ -59,7 +59,7 @@ async def test_sync_follows_server_ignore_patterns(laptop, server_url, token, jp
     remote.mkdir()
     (remote / "server.log").write_text("never pulled\n")
 
-    first = await cli(logged_in, "sync", "--remote", "p", "--json")
+    first = await cli(logged_in, "sync", "--yes", "--remote", "p", "--json")
     assert first.returncode == 0, first.stderr
     synced = {p.relative_to(remote).as_posix() for p in remote.rglob("*") if p.is_file()}
     assert synced == {"a.py", "data/keep.csv", "__pycache__/m.pyc", "server.log"}

@@ -6,7 +6,13 @@ import time
 
 import pytest
 
-from jupyter_remote_dev.client.state import StateError, SyncState, find_root, normalise_remote_dir
+from jupyter_remote_dev.client.state import (
+    Conflict,
+    StateError,
+    SyncState,
+    find_root,
+    normalise_remote_dir,
+)
 from jupyter_remote_dev.client.syncplan import Entry
 
 
@@ -31,14 +37,15 @@ def test_state_round_trips_and_finds_its_root(tmp_path):
     """Base, conflicts and cache survive save/load; find_root walks up from a nested file."""
     state = SyncState(tmp_path, "default", "/proj/")
     state.record("a.py", Entry("1" * 64, 3, 0o644))
-    state.conflicts["b.py"] = ("2" * 64, "3" * 64)
+    state.conflicts["b.py"] = Conflict("2" * 64, "3" * 64, "b.remote-33333333.py")
     state.save()
     (tmp_path / "deep" / "er").mkdir(parents=True)
     assert find_root(tmp_path / "deep" / "er") == tmp_path
     loaded = SyncState.load(tmp_path)
     assert (loaded.profile, loaded.remote_dir) == ("default", "proj")
     assert loaded.base == {"a.py": Entry("1" * 64, 3, 0o644)}
-    assert loaded.conflicts == {"b.py": ("2" * 64, "3" * 64)}
+    assert loaded.conflicts == {"b.py": Conflict("2" * 64, "3" * 64, "b.remote-33333333.py")}
+    assert loaded.ignores("b.remote-33333333.py"), "a conflict copy never syncs"
 
 
 def test_state_refuses_another_binding(tmp_path):
@@ -47,28 +54,30 @@ def test_state_refuses_another_binding(tmp_path):
     assert SyncState.load(tmp_path, "default", "/proj").remote_dir == "proj"
     with pytest.raises(StateError, match="synced with profile 'default'"):
         SyncState.load(tmp_path, "default", "other")
-    with pytest.raises(StateError, match="not a synced folder"):
+    with pytest.raises(StateError, match="not bound to a server folder"):
         SyncState.load(tmp_path / "nowhere")
 
 
-def test_local_manifest_leaves_out_ignored_and_hidden_files(tmp_path):
-    """The local manifest skips dot-files, __pycache__ and the state folder, like the server."""
+def test_local_manifest_keeps_dot_files_and_leaves_out_ignored(tmp_path):
+    """Dot-files are listed like any other file; __pycache__, .git and the state folder are not."""
     make_tree(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     state = SyncState(tmp_path, "default", "")
     state.save()
-    assert sorted(state.local_manifest()) == [f"pkg/m{i}.py" for i in range(5)]
-    assert state.ignores(".hidden") and state.ignores("__pycache__/c.pyc")
-    assert not state.ignores("pkg/m1.py")
+    assert sorted(state.local_manifest()) == [".hidden"] + [f"pkg/m{i}.py" for i in range(5)]
+    assert state.ignores("__pycache__/c.pyc") and state.ignores(".git/HEAD")
+    assert not state.ignores("pkg/m1.py") and not state.ignores(".hidden")
 
 
 def test_hash_cache_persists_so_unchanged_files_are_not_rehashed(tmp_path):
     """A second run over an unchanged tree, from a reloaded state, hashes only what changed."""
     make_tree(tmp_path, 20)
-    for path in (tmp_path / "pkg").iterdir():  # files last edited a while ago
+    for path in [*(tmp_path / "pkg").iterdir(), tmp_path / ".hidden"]:  # edited a while ago
         os.utime(path, (time.time() - 60, time.time() - 60))
     state = SyncState(tmp_path, "default", "")
     first = state.local_manifest()
-    assert state.cache.hashed == 20
+    assert state.cache.hashed == 21
     state.save()
     (tmp_path / "pkg" / "m3.py").write_text("changed = True\n")
     again = SyncState.load(tmp_path)
@@ -79,7 +88,7 @@ def test_hash_cache_persists_so_unchanged_files_are_not_rehashed(tmp_path):
         p: e for p, e in first.items() if p != "pkg/m3.py"
     }
     raw = json.loads((tmp_path / ".jupyter-remote-dev" / "state.json").read_text())
-    assert len(raw["hash_cache"]) == 20
+    assert len(raw["hash_cache"]) == 21
 
 
 def test_relative_refuses_paths_outside_the_root(tmp_path):

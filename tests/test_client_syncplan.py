@@ -54,13 +54,21 @@ def test_plan_path_delete_versus_change_restores():
     assert kind(B, None, A) == PUSH
 
 
-def test_plan_path_recorded_conflict_sticks_until_a_side_changes():
-    """A reported conflict stays until one side changes; then that side's version wins."""
-    recorded = (B.sha256, C.sha256)
-    assert kind(B, C, A, recorded) == CONFLICT
-    assert kind(A, C, A, recorded) == PUSH  # local edited after the report: the resolution
-    assert kind(B, A, A, recorded) == PULL  # remote edited after the report
-    assert kind(A, B, A, (C.sha256, A.sha256)) == CONFLICT  # both moved on again
+def test_plan_path_recorded_conflict_sticks_until_resolved():
+    """A reported conflict stays whatever either side does next, until both sides agree."""
+    assert kind(B, C, A, True) == CONFLICT
+    assert kind(A, C, A, True) == CONFLICT  # local edited after the report: still held
+    assert kind(B, A, A, True) == CONFLICT  # remote edited after the report: still held
+    assert kind(None, C, A, True) == CONFLICT
+    assert kind(C, C, A, True) is None  # both sides hold the same file: nothing to settle
+
+
+def test_plan_path_executable_bit_counts_as_a_change():
+    """A chmod +x on one side propagates; the same content with another mode is not in sync."""
+    plain, executable = Entry("a" * 64, 1, 0o644), Entry("a" * 64, 1, 0o755)
+    assert kind(executable, plain, plain) == PUSH
+    assert kind(plain, executable, plain) == PULL
+    assert kind(Entry("a" * 64, 1, 0o600), plain, plain) is None  # only the x bit matters
 
 
 def test_plan_lists_in_sync_paths_and_summary():

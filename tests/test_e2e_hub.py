@@ -238,7 +238,9 @@ def test_e2e_sync_edit_delete_conflict_and_run(hub, alice):
     (project / "__pycache__").mkdir()
     (project / "__pycache__" / "x.pyc").write_bytes(b"ignored")
 
-    first = cli(alice, "sync", str(project), "--remote", "work/project")
+    bound = cli(alice, "init", "--remote", "work/project", cwd=project)
+    assert bound.returncode == 0, bound.stderr
+    first = cli(alice, "sync", cwd=project)
     assert first.returncode == 0, first.stderr
     listing = server_files(hub, token, "work/project/src/pkg1").json()
     assert len(listing["content"]) == 10
@@ -283,8 +285,13 @@ def test_e2e_sync_edit_delete_conflict_and_run(hub, alice):
     remote_now = server_files(hub, token, "work/project/src/pkg2/mod5.py").json()["content"]
     assert remote_now == "VALUE = 'server'\n"
 
-    # resolving: edit the local file, sync again; the merged version goes up
+    # resolving: edit the local file, keep it; the merged version goes up, the copy goes away
     (project / "src" / "pkg2" / "mod5.py").write_text("VALUE = 'merged'\n")
+    held = cli(alice, "sync", cwd=project)
+    assert held.returncode == 2, held.stdout + held.stderr
+    kept = cli(alice, "resolve", "--keep", "local", "mod5.py", cwd=project / "src" / "pkg2")
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert not (project / entry["remote_copy"]).exists()
     resolved = cli(alice, "sync", cwd=project)
     assert resolved.returncode == 0, resolved.stdout + resolved.stderr
     remote_now = server_files(hub, token, "work/project/src/pkg2/mod5.py").json()["content"]

@@ -17,7 +17,7 @@ from dataclasses import asdict
 
 from traitlets import Bool, Enum, Float, Int, Unicode, default
 
-from ..cliapp import CommandApp, SubcommandApp, described
+from ..cliapp import CommandApp, SubcommandApp, described, print_error
 
 ENV = "JUPYTER_REMOTE_DEV_DAGS_"
 TOKEN_ENV = "JUPYTER_REMOTE_DEV_AIRFLOW_TOKEN"
@@ -80,7 +80,7 @@ class DagsCommand(CommandApp):
         )
 
     def fail(self, message: str) -> None:
-        self.log.error(message)
+        print_error(message)
         self.exit(1)
 
     def report(self, data: dict) -> None:

@@ -38,6 +38,7 @@ class InfoHandler(RemoteDevHandler):
                     "max_concurrent_exec": app.max_concurrent_exec,
                 },
                 "ignore_patterns": list(app.ignore_patterns),
+                "allow_hidden": bool(self.contents_manager.allow_hidden),
             }
         )
 

@@ -85,7 +85,7 @@ class RemoteDevHandler(ExtensionHandlerMixin, APIHandler):
     def _handle_request_exception(self, e: BaseException) -> None:
         if isinstance(e, RemoteDevError):
             try:
-                raise web.HTTPError(e.status, e.message) from e
+                raise web.HTTPError(e.status, e.message, reason=e.reason) from e
             except web.HTTPError as http_error:  # re-raised so sys.exc_info() names it
                 return super()._handle_request_exception(http_error)
         return super()._handle_request_exception(e)

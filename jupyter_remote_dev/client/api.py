@@ -31,10 +31,12 @@ class ClientError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, answer: dict | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.answer = answer or {}
+        """The server's JSON error answer (``message``, ``reason``), when it gave one."""
 
 
 class AuthError(ClientError):
@@ -61,6 +63,14 @@ def _message_of(response: httpx.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("message") or body.get("reason") or "")
     return ""
+
+
+def _answer_of(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _is_tls_error(error: BaseException) -> bool:
@@ -139,7 +149,11 @@ def raise_for_status(response: httpx.Response, hub: HubTarget | None = None) -> 
                 status,
             )
         raise NotFoundError(message or f"not found: {url}", status)
-    raise ClientError(f"HTTP {status} from {url}: {message or response.reason_phrase}", status)
+    raise ClientError(
+        f"HTTP {status} from {url}: {message or response.reason_phrase}",
+        status,
+        _answer_of(response),
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -223,46 +237,42 @@ class RemoteDevClient:
             raise transport_error(e, str(self.http.base_url.join(url))) from e
 
     def check(self, response: httpx.Response) -> None:
-        """raise_for_status, after asking the hub why it redirected a user-server request.
+        """raise_for_status, after asking the hub about a hub profile's refused request.
 
-        A request for a stopped server reaches the hub, which redirects it to ``/hub/user/...``;
-        a GET there answers 424 (not running), which becomes :class:`ServerNotRunning`."""
-        location = response.headers.get("Location", "")
-        if self.hub and response.is_redirect and "/hub/user/" in location:
-            try:
-                probe = self.http.get(response.request.url.join(location))
-            except httpx.TransportError as e:
-                raise transport_error(e, location) from e
-            if probe.status_code in (424, 503):
-                raise_for_status(probe, self.hub)
-        if self.hub and self.hub.server_name and response.status_code == 404:
-            # A stopped named server's URL is routed to the user's default server, which
-            # answers 404: ask the hub whether the named server runs.
-            if _message_of(response) in ("", "Not Found") and not self._named_server_ready():
-                name = f"{self.hub.user}/{self.hub.server_name}"
-                raise ServerNotRunning(f"the server {name} is not running", 404)
+        When a user server is stopped (by the idle culler, say), the proxy routes its URLs to
+        the hub, which answers with its own pages: a redirect to ``/hub/user/...``, 424, 503,
+        or for a POST ``403 '_xsrf' argument missing``; a stopped named server's URL reaches
+        the default server, which answers 404. None of these says why, so the hub is asked:
+        whoami (is the token good?) and the server's state (:mod:`.hubstate`)."""
+        from . import hubstate  # it builds on this module's errors and HubClient
+
+        if self.hub is not None and hubstate.may_be_stopped(response, self.hub):
+            hubstate.explain(response, self.hub, self.profile.token, self.profile.verify)
         raise_for_status(response, self.hub)
-
-    def _named_server_ready(self) -> bool:
-        hub = HubClient(self.hub, self.profile.token, self.profile.verify)
-        try:
-            return hub.server_ready()
-        except ClientError:
-            return True  # cannot tell: report the 404 itself
-        finally:
-            hub.close()
 
     def info(self) -> dict[str, Any]:
         """GET info: version, features, limits."""
-        return self.request("GET", self.api_url("info"), idempotent=True).json()
+        response = self.request("GET", self.api_url("info"), idempotent=True)
+        try:
+            info = response.json()
+        except ValueError:
+            info = None
+        if not isinstance(info, dict) or "version" not in info:
+            kind = response.headers.get("content-type", "?").split(";")[0]
+            raise ClientError(
+                f"no remote-dev API at {response.request.url} (it answered {kind}, not the API's "
+                "JSON): give the server's base URL, or install jupyter-remote-dev on it"
+            )
+        return info
 
     def tree(self, path: str = "") -> dict[str, Any]:
         """GET tree/<path>: the remote manifest ``{"root", "files": [...]}``."""
         url = self.api_url(f"tree/{path}" if path else "tree")
         return self.request("GET", url, idempotent=True).json()
 
-    def head_file(self, path: str) -> tuple[str, int] | None:
-        """(sha256, size) of a server file from ``HEAD files/<path>``; None if it does not exist."""
+    def head_file(self, path: str) -> tuple[str, int, int | None] | None:
+        """(sha256, size, mode) of a server file from ``HEAD files/<path>`` (mode None from a server
+        that does not send ``X-File-Mode``); None if it does not exist."""
         url = self.api_url(f"files/{path}")
         for delay in (*RETRY_DELAYS, None):
             try:
@@ -276,7 +286,9 @@ class RemoteDevClient:
                 return None
             self.check(response)
             etag = response.headers.get("ETag", "").strip('"')
-            return etag, int(response.headers.get("Content-Length", "0"))
+            mode = response.headers.get("X-File-Mode")
+            size = int(response.headers.get("Content-Length", "0"))
+            return etag, size, int(mode, 8) if mode else None
         raise AssertionError("unreachable")
 
 
@@ -313,11 +325,18 @@ class HubClient:
         """GET /hub/api/user: the token's owner (``name``, ``kind``, ``scopes``)."""
         return self._call("GET", "user").json()
 
-    def server_ready(self) -> bool:
-        """Whether the target (default or named) server is running and ready."""
+    def server(self) -> dict[str, Any] | None:
+        """The target (default or named) server's model, or None when it is not running.
+
+        The hub lists a server while it runs, starts or stops (``ready``, ``pending``)."""
         user = self._call("GET", f"users/{quote(self.target.user, safe='')}").json()
-        server = (user.get("servers") or {}).get(self.target.server_name)
-        return bool(server and server.get("ready"))
+        return (user.get("servers") or {}).get(self.target.server_name)
+
+    def server_names(self) -> set[str]:
+        """The names of the user's servers, stopped ones included ("" is the default)."""
+        user_path = f"users/{quote(self.target.user, safe='')}"
+        user = self._call("GET", user_path, params={"include_stopped_servers": "1"}).json()
+        return set(user.get("servers") or {}) | {""}
 
     def _server_path(self) -> str:
         user = quote(self.target.user, safe="")
@@ -326,13 +345,17 @@ class HubClient:
         return f"users/{user}/server"
 
     def start_server(self) -> bool:
-        """POST the spawn request; True if the server was already running (hub answers 400)."""
+        """POST the spawn request; True if the server was already running (hub answers 400).
+
+        A spawn already under way ("is pending spawn") is followed like a new one."""
         try:
             response = self.http.post(self._server_path())
         except httpx.TransportError as e:
             raise transport_error(e, self.target.hub_api_url) from e
         if response.status_code == 400 and "already running" in _message_of(response):
             return True
+        if response.status_code == 400 and "pending spawn" in _message_of(response):
+            return False
         raise_for_status(response)
         return False
 

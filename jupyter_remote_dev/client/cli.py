@@ -21,14 +21,23 @@ class RemoteDevApp(SubcommandApp):
         "login": ("jupyter_remote_dev.client.commands.LoginApp", "Log in with a token."),
         "logout": ("jupyter_remote_dev.client.commands.LogoutApp", "Forget a profile's token."),
         "status": ("jupyter_remote_dev.client.commands.StatusApp", "Profile, server, sync state."),
+        "init": (
+            "jupyter_remote_dev.client.projectcmd.InitApp",
+            "Bind this folder to a server folder.",
+        ),
         "push": ("jupyter_remote_dev.client.synccmd.PushApp", "Send files or folders."),
         "pull": ("jupyter_remote_dev.client.synccmd.PullApp", "Fetch files or folders."),
         "sync": ("jupyter_remote_dev.client.synccmd.SyncApp", "Three-way sync; --watch."),
+        "resolve": ("jupyter_remote_dev.client.projectcmd.ResolveApp", "Settle a sync conflict."),
         "run": ("jupyter_remote_dev.client.commands.RunApp", "Run a command on the server."),
         "vscode": ("jupyter_remote_dev.client.synccmd.VSCodeApp", "Write VS Code tasks."),
         "git": ("jupyter_remote_dev.gitsync.cli.GitApp", "Two-way Git sync: init, cycle, status."),
-        "ray": ("jupyter_remote_dev.client.ray_cmd.RayApp", "Ray jobs: submit, jobs, logs, stop."),
+        "ray": (
+            "jupyter_remote_dev.client.ray_cmd.RayApp",
+            "Ray: status, submit, jobs, logs.",
+        ),
         "dags": ("jupyter_remote_dev.airflow.cli.DagsApp", "Airflow branch staging for DAGs."),
+        "report": ("jupyter_remote_dev.reports.cli.ReportApp", "Reports: weekly Athena cost."),
     }
 
 

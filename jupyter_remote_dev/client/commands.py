@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from jupyter_core.application import base_aliases, base_flags
 from traitlets import Bool, Float, Unicode
 
-from ..cliapp import CommandApp
+from ..cliapp import CommandApp, print_error
 from . import profiles
 from .api import ClientError, HubClient, RemoteDevClient, ServerNotRunning
 from .profiles import Profile, ProfileError
@@ -19,7 +20,7 @@ from .transfer import Transfer
 from .ui import Output
 from .vscode import VSCodeError
 
-CONFLICT_EXIT = 2
+START_HINT = "rerun with --start to start it (or start it from the hub)"
 
 
 class RemoteDevCommand(CommandApp):
@@ -58,13 +59,19 @@ class RemoteDevCommand(CommandApp):
         except KeyboardInterrupt:
             self.out.note("interrupted")
             self.exit(130)
+        except ServerNotRunning as e:
+            self.exit_with_error(f"{e.message}; {START_HINT}")
         except (ClientError, ProfileError, StateError, VSCodeError) as e:
-            print(f"jupyter remote-dev: error: {e}", file=sys.stderr, flush=True)
-            self.exit(getattr(e, "exit_code", 1))
+            self.exit_with_error(str(e), getattr(e, "exit_code", 1))
         self.exit(code or 0)
 
     def run(self) -> int:
         raise NotImplementedError
+
+    def exit_with_error(self, message: str, code: int = 1) -> None:
+        """Exit with one ``error:`` line on stderr."""
+        print_error(message)
+        self.exit(code)
 
     def load_profile(self, fallback: str | None = None) -> Profile:
         return profiles.load(self.profile or fallback)
@@ -75,9 +82,7 @@ class RemoteDevCommand(CommandApp):
             return work()
         except ServerNotRunning as e:
             if profile.hub is None or not self._may_start(e):
-                raise ClientError(
-                    f"{e.message}; start it from the hub, or rerun with --start"
-                ) from e
+                raise
         self.start_hub_server(profile)
         return work()
 
@@ -127,14 +132,14 @@ class LoginApp(RemoteDevCommand):
             raise ClientError(
                 "usage: jupyter remote-dev login URL (the token is never an argument)"
             )
-        url = profiles.normalise_url(self.extra_args[0])
+        given = profiles.read_server_url(self.extra_args[0])
+        url, target = given.url, given.hub
         token = profiles.read_token(self.token_stdin)
         verify: bool | str = False if self.insecure else (self.ca_bundle or True)
         name = profiles.profile_name(self.profile)
         profile = Profile(name, url, token, verify=verify)
-        target = profiles.parse_hub_url(url)
         if target is not None:
-            self.check_hub_identity(target, token, verify)
+            self.check_hub_identity(target, token, verify, given.guessed_server)
             profile.kind, profile.user = "hub", target.user
             profile.server_name, profile.hub_api_url = target.server_name, target.hub_api_url
         with RemoteDevClient(profile) as client:
@@ -148,19 +153,25 @@ class LoginApp(RemoteDevCommand):
         self.out.result({"profile": profile.public_dict(), "server": info})
         return 0
 
-    def check_hub_identity(self, target, token: str, verify) -> None:
-        """whoami through the hub API; the token's owner must be the URL's user."""
+    def check_hub_identity(self, target, token: str, verify, guessed_server: bool) -> None:
+        """whoami through the hub API; the token's owner must be the URL's user. A named server
+        read from an unfamiliar URL must exist on the hub: it is never created by a guess."""
         hub = HubClient(target, token, verify)
         try:
             me = hub.whoami()
+            if me.get("name") != target.user:
+                owner = f"{me.get('kind', 'user')} {me.get('name')!r}"
+                raise ClientError(
+                    f"this token belongs to {owner}, but the URL is the server of "
+                    f"{target.user!r}; use a token of that user"
+                )
+            if guessed_server and target.server_name not in hub.server_names():
+                raise ClientError(
+                    f"{target.user!r} has no server named {target.server_name!r} on the hub; "
+                    "give the server's own URL, e.g. .../user/<name>/ or .../user/<name>/<server>/"
+                )
         finally:
             hub.close()
-        if me.get("name") != target.user:
-            owner = f"{me.get('kind', 'user')} {me.get('name')!r}"
-            raise ClientError(
-                f"this token belongs to {owner}, but the URL is the server of {target.user!r}; "
-                "use a token of that user"
-            )
 
 
 class LogoutApp(RemoteDevCommand):
@@ -202,8 +213,20 @@ class StatusApp(RemoteDevCommand):
                     "pending": summary,
                 }
                 self.out.line(f"folder {root} <-> /{state.remote_dir}: {describe_summary(summary)}")
+                result["folder"]["conflicts"] = conflict_list(state)
+                for conflict in result["folder"]["conflicts"]:
+                    self.out.line(
+                        f"  conflict {conflict['path']}: the server's version is in "
+                        f"{conflict['remote_copy']}; settle it with `jupyter remote-dev resolve "
+                        f"--keep local|remote {conflict['path']}`"
+                    )
         self.out.result(result)
         return 0
+
+
+def conflict_list(state: SyncState) -> list[dict[str, str]]:
+    """The unresolved conflicts of a project, for ``status``."""
+    return [{"path": p, "remote_copy": c.copy} for p, c in sorted(state.conflicts.items())]
 
 
 def describe_summary(summary: dict[str, int]) -> str:
@@ -216,7 +239,8 @@ def describe_summary(summary: dict[str, int]) -> str:
 class RunApp(RemoteDevCommand):
     """Run a command on the server: jupyter remote-dev run [--cwd DIR] -- CMD...
 
-    Output streams to the matching local streams; the exit code is the remote one (255 if the
+    stdin is forwarded as it comes (--no-stdin: none); output streams to the matching local
+    streams; the exit code is the remote one (127/126: not found/not executable, 255: the
     connection was lost). Inside a synced folder the default cwd is the matching server folder.
     """
 
@@ -224,7 +248,12 @@ class RunApp(RemoteDevCommand):
     description = __doc__
     cwd = Unicode(None, allow_none=True, config=True, help="Server folder to run in.")
     timeout = Float(0.0, config=True, help="Stop the command after this many seconds (0: never).")
+    no_stdin = Bool(False, config=True, help="Give the command no stdin (like ssh -n).")
     aliases = {**RemoteDevCommand.aliases, "cwd": "RunApp.cwd", "timeout": "RunApp.timeout"}
+    flags = {
+        **RemoteDevCommand.flags,
+        "no-stdin": ({"RunApp": {"no_stdin": True}}, "Do not forward stdin (like ssh -n)."),
+    }
 
     def run(self) -> int:
         if not self.extra_args:
@@ -239,5 +268,22 @@ class RunApp(RemoteDevCommand):
         with RemoteDevClient(profile) as client:
             return self.with_server(
                 profile,
-                lambda: run_remote(client, self.extra_args, cwd or "", timeout=self.timeout),
+                lambda: run_remote(
+                    client,
+                    self.extra_args,
+                    cwd or "",
+                    timeout=self.timeout,
+                    stdin_fd=self.stdin_fd(),
+                ),
             )
+
+    def stdin_fd(self) -> int | None:
+        """The local stdin to forward, or None (--no-stdin, or no stdin at all)."""
+        if self.no_stdin or sys.stdin is None:
+            return None
+        try:
+            fd = sys.stdin.fileno()
+            os.fstat(fd)
+        except (OSError, ValueError):
+            return None  # closed (``<&-``) or not a real file
+        return fd

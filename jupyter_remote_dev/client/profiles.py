@@ -16,7 +16,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from jupyter_core.paths import jupyter_config_dir
 
@@ -25,7 +25,6 @@ TOKEN_ENV = "JUPYTER_REMOTE_DEV_TOKEN"
 PROFILE_ENV = "JUPYTER_REMOTE_DEV_PROFILE"
 DEFAULT_PROFILE = "default"
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_HUB_USER_PATH = re.compile(r"^(?P<prefix>.*?/)user/(?P<user>[^/]+)/(?:(?P<server>[^/]+)/)?$")
 
 
 class ProfileError(Exception):
@@ -68,8 +67,32 @@ class Profile:
         return data
 
 
-def normalise_url(url: str) -> str:
-    """``url`` checked to be http(s), with a trailing slash; ProfileError otherwise.
+#: First path segments of a Jupyter server's pages and APIs (JupyterLab, Notebook 7, classic,
+#: Voila, the core APIs, ours): in a browser URL, the server's base URL ends before them.
+PAGE_ROUTES = frozenset(
+    {
+        "lab", "tree", "notebooks", "edit", "view", "files", "doc", "consoles", "terminals",
+        "api", "nbclassic", "retro", "voila", "remote-dev", "static", "nbconvert", "kernelspecs",
+        "login", "logout",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ServerURL:
+    """A server's base URL read from a browser URL.
+
+    ``guessed_server`` is True when the URL's segment after ``/user/<name>/`` was taken as a
+    named server although nothing confirms it (a page path followed it that is not Jupyter's):
+    such a server must exist on the hub before it is used, and is never started."""
+
+    url: str
+    hub: HubTarget | None
+    guessed_server: bool = False
+
+
+def _checked_parts(url: str):
+    """``url`` split, checked to be http(s) with no credentials or token; ProfileError otherwise.
 
     Messages show the URL without user info, query and fragment: those may hold a token."""
     parts = urlsplit(url.strip())
@@ -78,25 +101,60 @@ def normalise_url(url: str) -> str:
         raise ProfileError(
             f"not an http(s) URL: {shown!r} (expected e.g. https://hub.example.com/user/alice/)"
         )
-    if parts.query or parts.fragment:
-        raise ProfileError(f"the server URL must not carry a query or fragment: {shown!r}")
+    if "token" in parse_qs(parts.query) or parts.fragment:
+        raise ProfileError(
+            f"the server URL must not carry a token, query or fragment: {shown!r}; give the "
+            f"token at the prompt, on stdin (--token-stdin) or in ${TOKEN_ENV}"
+        )
     if "@" in parts.netloc:
         raise ProfileError(
             "the server URL must not carry credentials (user:token@); give the token at the "
             f"prompt, on stdin (--token-stdin) or in ${TOKEN_ENV}"
         )
-    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return parts
+
+
+def read_server_url(url: str) -> ServerURL:
+    """The server behind any browser URL of it: ``.../lab``, ``.../lab/tree/x.ipynb``,
+    ``.../tree``, ``.../notebooks/...``, ``.../user/alice/gpu/lab`` (named server), or the
+    base URL itself; a query (``?reset``) is dropped, a token in it refused."""
+    parts = _checked_parts(url)
+    segments = [s for s in parts.path.split("/") if s]  # kept as escaped as they came
+    names = [unquote(s) for s in segments]
+    if names[:2] == ["hub", "user"]:  # the hub's own URL for a user server
+        segments, names = segments[1:], names[1:]
+    if "user" in names and names.index("user") + 1 < len(names):
+        at = names.index("user")
+        rest = names[at + 2 :]
+        server, guessed = "", False
+        if rest and rest[0] not in PAGE_ROUTES:
+            server = rest[0]
+            guessed = len(rest) > 1 and rest[1] not in PAGE_ROUTES
+        base = segments[: at + 2 + (1 if server else 0)]
+        hub_api = _join(parts, [*segments[:at], "hub", "api"])
+        return ServerURL(_join(parts, base), HubTarget(hub_api, names[at + 1], server), guessed)
+    if "hub" in names:
+        raise ProfileError(
+            f"{_join(parts, segments)} is a page of the hub, not a server: use the server's URL, "
+            "e.g. https://hub.example.com/user/<name>/ (open your server and copy its address)"
+        )
+    cut = next((i for i, name in enumerate(names) if name in PAGE_ROUTES), len(names))
+    return ServerURL(_join(parts, segments[:cut]), None)
+
+
+def _join(parts, segments: list[str]) -> str:
+    path = "/" + "".join(s + "/" for s in segments)
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def normalise_url(url: str) -> str:
+    """The server's base URL (with a trailing slash) for any browser URL of it."""
+    return read_server_url(url).url
 
 
 def parse_hub_url(url: str) -> HubTarget | None:
     """The hub target of a ``.../user/<name>/[<server>/]`` URL, or None for any other URL."""
-    parts = urlsplit(normalise_url(url))
-    match = _HUB_USER_PATH.match(parts.path)
-    if not match:
-        return None
-    hub_api = urlunsplit((parts.scheme, parts.netloc, match["prefix"] + "hub/api/", "", ""))
-    return HubTarget(hub_api, unquote(match["user"]), unquote(match["server"] or ""))
+    return read_server_url(url).hub
 
 
 def profiles_path() -> Path:

@@ -31,7 +31,8 @@ class RayCommand(RemoteDevCommand):
     """The shared CLI base (profile, errors, --json) plus a client for the profile."""
 
     def client(self) -> RemoteDevClient:
-        """A client for --profile, else the synced folder's profile, else the default."""
+        """A client for --profile, else the synced folder's profile, else the default; a stopped
+        hub server is found (and started, with --start) before the first Ray call."""
         root = find_root(Path.cwd())
         folder_profile = None
         if root is not None:
@@ -39,7 +40,14 @@ class RayCommand(RemoteDevCommand):
                 folder_profile = SyncState.load(root).profile
             except StateError:
                 pass
-        return RemoteDevClient(self.load_profile(folder_profile))
+        profile = self.load_profile(folder_profile)
+        client = RemoteDevClient(profile)
+        try:
+            self.with_server(profile, client.info)
+        except BaseException:
+            client.close()
+            raise
+        return client
 
     def fail(self, message: str) -> None:
         raise ClientError(message)
@@ -75,6 +83,56 @@ class RayCommand(RemoteDevCommand):
             file=sys.stderr,
         )
         return 2
+
+
+class RayStatusApp(RayCommand):
+    """Ray cluster status through the server: address, reachability, versions.
+
+    Exits 0 when jobs can run, 1 when Ray is not configured, unreachable or of another version.
+    """
+
+    name = "jupyter-remote-dev-ray-status"
+    description = __doc__
+
+    def run(self) -> int:
+        with self.client() as client:
+            status = client.request("GET", client.api_url("ray"), idempotent=True).json()
+        if self.json_output:
+            print(json.dumps(status, indent=2))
+        else:
+            for line in describe_ray_status(status):
+                print(line)
+        return 0 if status.get("reachable") and not status.get("mismatch") else 1
+
+
+def describe_ray_status(status: dict) -> list[str]:
+    """Human lines for a ``GET ray`` answer."""
+    if not status.get("configured"):
+        return [
+            "not configured: set RAY_ADDRESS (ray://<head>:10001) and "
+            "JUPYTER_REMOTE_DEV_RAY_DASHBOARD_URL on the server "
+            "(or c.RemoteDevExtension.ray_address)"
+        ]
+    name = f" {status['cluster_name']}" if status.get("cluster_name") else ""
+    state = "reachable" if status.get("reachable") else "unreachable"
+    if status.get("mismatch"):
+        state = "reachable, but the versions differ"
+    lines = [f"cluster{name}: {state}", f"address: {status.get('address') or '-'}"]
+    if status.get("dashboard_url"):
+        lines.append(
+            f"dashboard: {status['dashboard_url']} (through the server: "
+            f"{status.get('proxied_dashboard_url') or '-'})"
+        )
+    if status.get("cluster_ray_version"):
+        lines.append(
+            f"versions: cluster Ray {status['cluster_ray_version']}, Python "
+            f"{status.get('cluster_python_version') or '?'}; server Ray "
+            f"{status.get('local_ray_version') or 'not installed'}, Python "
+            f"{status.get('local_python_version')}"
+        )
+    if status.get("message"):
+        lines.append(status["message"])
+    return lines
 
 
 class RaySubmitApp(RayCommand):
@@ -266,12 +324,14 @@ class RayStopApp(RayCommand):
 
 
 class RayApp(SubcommandApp):
-    """Ray jobs through the Jupyter server: submit, jobs, logs, stop."""
+    """Ray through the Jupyter server: status, submit, jobs, logs, stop."""
 
     name = "jupyter-remote-dev-ray"
     command = "jupyter remote-dev ray"
     description = __doc__
-    subcommands = described(submit=RaySubmitApp, jobs=RayJobsApp, logs=RayLogsApp, stop=RayStopApp)
+    subcommands = described(
+        status=RayStatusApp, submit=RaySubmitApp, jobs=RayJobsApp, logs=RayLogsApp, stop=RayStopApp
+    )
 
 
 def _one_id(app: RayCommand) -> str:

@@ -5,25 +5,40 @@ bytes) go to the matching local stream as they arrive; ``exit`` ends the run wit
 (a signal ``N`` gives ``128 + N``, as a shell does). A stream that ends without an ``exit`` event
 is a lost connection: exit 255 with a message, never 0. Ctrl-C asks the server to stop the command
 (``DELETE exec/<id>``); closing the connection stops it too.
+
+Local stdin (a pipe, a file or a terminal) is forwarded as it is read, piece by piece
+(``stdin_stream`` and ``POST exec/<id>/stdin``): the command starts at once, and a terminal's
+lines reach it as they are typed, Ctrl-D ending its input. A program that cannot be started
+exits 127 (not found) or 126 (not executable), as in a shell.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import sys
+import threading
 from typing import BinaryIO
 
+from ..cliapp import ERROR_PREFIX
 from .api import ClientError, RemoteDevClient
 
 LOST_CONNECTION_EXIT = 255
 INTERRUPTED_EXIT = 130
+#: Exit codes of a shell for a program it cannot start, by the server's ``reason``.
+CANNOT_RUN_EXIT = {"command not found": 127, "not executable": 126}
+STDIN_PIECE = 1024 * 1024  # the most one POST exec/<id>/stdin takes
 
 
 class ConnectionLost(ClientError):
     """The event stream ended before the command's exit event."""
 
     exit_code = LOST_CONNECTION_EXIT
+
+
+class CannotRun(ClientError):
+    """The server could not start the program: exit as a shell would."""
 
 
 def _write(stream: BinaryIO, event: dict) -> None:
@@ -49,8 +64,10 @@ def run_remote(
     timeout: float | None = None,
     stdout: BinaryIO | None = None,
     stderr: BinaryIO | None = None,
+    stdin_fd: int | None = None,
 ) -> int:
-    """Run ``argv`` in ``cwd`` (server-relative), streaming its output; return its exit code."""
+    """Run ``argv`` in ``cwd`` (server-relative), streaming its output and, if ``stdin_fd`` is
+    given, its input; return its exit code."""
     stdout = stdout or sys.stdout.buffer
     stderr = stderr or sys.stderr.buffer
     body: dict = {"argv": argv, "cwd": cwd}
@@ -58,6 +75,8 @@ def run_remote(
         body["env"] = env
     if timeout:
         body["timeout"] = timeout
+    if stdin_fd is not None:
+        body["stdin_stream"] = True
     job_id = None
     try:
         with client.stream("POST", client.api_url("exec"), json=body, timeout=None) as response:
@@ -68,14 +87,17 @@ def run_remote(
                 kind = event.get("type")
                 if kind == "start":
                     job_id = event.get("id")
+                    if stdin_fd is not None:
+                        forward_stdin(client, job_id, stdin_fd)
                 elif kind == "stdout":
                     _write(stdout, event)
                 elif kind == "stderr":
                     _write(stderr, event)
                 elif kind == "timeout":
-                    stderr.write(f"remote-dev: timed out after {event.get('timeout')} s\n".encode())
+                    note = f"{ERROR_PREFIX}timed out after {event.get('timeout')} s\n"
+                    stderr.write(note.encode())
                 elif kind == "dropped":
-                    note = f"remote-dev: {event.get('events')} output events were dropped\n"
+                    note = f"{ERROR_PREFIX}{event.get('events')} output events were dropped\n"
                     stderr.write(note.encode())
                 elif kind == "exit":
                     return exit_code_of(event)
@@ -83,6 +105,11 @@ def run_remote(
         _stop(client, job_id)
         return INTERRUPTED_EXIT
     except ClientError as e:
+        reason = e.answer.get("reason")
+        if reason in CANNOT_RUN_EXIT:
+            cannot = CannotRun(f"{e.answer.get('message')} ({reason})", e.status)
+            cannot.exit_code = CANNOT_RUN_EXIT[reason]
+            raise cannot from e
         if e.status is not None:
             raise
         raise ConnectionLost(
@@ -92,6 +119,27 @@ def run_remote(
     raise ConnectionLost(
         "the connection closed before the command finished; its exit status is unknown"
     )
+
+
+def forward_stdin(client: RemoteDevClient, job_id: str, fd: int) -> threading.Thread:
+    """Send what ``fd`` gives to the job's stdin, piece by piece, then end it (a daemon thread:
+    it never holds the CLI up when the command exits without reading everything)."""
+    url = client.api_url(f"exec/{job_id}/stdin")
+
+    def pump() -> None:
+        try:
+            while True:
+                piece = os.read(fd, STDIN_PIECE)
+                params = {"eof": "0" if piece else "1"}
+                answer = client.request("POST", url, content=piece, params=params).json()
+                if not piece or not answer.get("accepted"):
+                    return  # input ended, or the command stopped reading it
+        except Exception:  # best effort, and never a traceback
+            return  # the command ended and was forgotten, the CLI is closing, or stdin went away
+
+    thread = threading.Thread(target=pump, name="stdin", daemon=True)
+    thread.start()
+    return thread
 
 
 def _stop(client: RemoteDevClient, job_id: str | None) -> None:

@@ -4,7 +4,9 @@ The last-synced manifest is the base of the three-way plan; the hash cache (``ma
 keyed by inode, size and mtime) means an unchanged file is neither read nor sent again. A folder is
 bound to one profile and one remote folder: planning against another remote with this base would
 delete files, so that is refused with a clear message. The server's ignore patterns (``GET info``)
-are stored with the state, so both sides of a sync leave out the same files.
+are stored with the state, so both sides of a sync leave out the same files; the project's own
+``.gitignore`` rules come from :mod:`.ignores`. Conflicts are remembered here, each with the name
+of its local copy of the server's version, until ``resolve`` settles them.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import os
 import tempfile
 from pathlib import Path
 from posixpath import normpath
+from typing import NamedTuple
 
-from ..files.manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules, build_manifest
-from .syncplan import Entry
+from ..files.manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules
+from .ignores import ProjectIgnores
+from .localtree import LocalTree, scan
+from .syncplan import Entry, conflict_copy_name
 
 STATE_DIR = ".jupyter-remote-dev"
 STATE_FILE = "state.json"
@@ -25,6 +30,14 @@ STATE_VERSION = 1
 
 class StateError(Exception):
     """A state file that is unreadable or bound to another server folder."""
+
+
+class Conflict(NamedTuple):
+    """An unresolved conflict: the hashes seen when it was reported and the local copy's name."""
+
+    local: str | None
+    remote: str | None
+    copy: str
 
 
 def normalise_remote_dir(remote_dir: str) -> str:
@@ -57,9 +70,12 @@ class SyncState:
         self.profile = profile
         self.remote_dir = normalise_remote_dir(remote_dir)
         self.extra_ignore = tuple(ignore)
+        self.hides_dotfiles = False
+        """The server refuses dot-files (``ContentsManager.allow_hidden`` is off there)."""
+        self.project_ignores = ProjectIgnores(self.root)
         self.use_server_ignore(server_ignore)
         self.base: dict[str, Entry] = {}
-        self.conflicts: dict[str, tuple[str | None, str | None]] = {}
+        self.conflicts: dict[str, Conflict] = {}
         self.cache = HashCache()
 
     @property
@@ -77,7 +93,7 @@ class SyncState:
         except FileNotFoundError:
             if profile is None:
                 raise StateError(
-                    f"{root} is not a synced folder yet; run `sync` there first"
+                    f"{root} is not bound to a server folder; run `jupyter remote-dev init` there"
                 ) from None
             return cls(root, profile, remote_dir or "")
         except (OSError, ValueError) as e:
@@ -91,7 +107,8 @@ class SyncState:
             tuple(raw.get("ignore", ())),
             tuple(raw.get("server_ignore", DEFAULT_IGNORE_PATTERNS)),
         )
-        wanted = (profile or state.profile, normalise_remote_dir(remote_dir or state.remote_dir))
+        remote = state.remote_dir if remote_dir is None else remote_dir
+        wanted = (profile or state.profile, normalise_remote_dir(remote))
         if wanted != (state.profile, state.remote_dir):
             raise StateError(
                 f"{root} is synced with profile {state.profile!r}, remote folder "
@@ -99,7 +116,10 @@ class SyncState:
                 "(the next sync then treats every file as new on both sides)"
             )
         state.base = {p: Entry(*fields) for p, fields in raw.get("base", {}).items()}
-        state.conflicts = {p: tuple(pair) for p, pair in raw.get("conflicts", {}).items()}
+        state.conflicts = {
+            p: Conflict(f[0], f[1], f[2] if len(f) > 2 else conflict_copy_name(p, f[1] or ""))
+            for p, f in raw.get("conflicts", {}).items()
+        }
         state.cache = HashCache(raw.get("hash_cache", {}))
         return state
 
@@ -114,7 +134,7 @@ class SyncState:
             "ignore": list(self.extra_ignore),
             "server_ignore": list(self.server_ignore),
             "base": {p: [e.sha256, e.size, e.mode] for p, e in sorted(self.base.items())},
-            "conflicts": {p: list(pair) for p, pair in sorted(self.conflicts.items())},
+            "conflicts": {p: list(c) for p, c in sorted(self.conflicts.items())},
             "hash_cache": self.cache.entries(),
         }
         fd, tmp = tempfile.mkstemp(prefix=".~state.", suffix=".tmp", dir=folder)
@@ -126,10 +146,19 @@ class SyncState:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def local_tree(self) -> LocalTree:
+        """Every local file and empty folder that syncs (hashed via the cache), and the skipped."""
+        self.project_ignores = ProjectIgnores(self.root)  # pick up edited ignore files
+        copies = self.conflict_copies
+        return scan(
+            self.root,
+            self.cache,
+            lambda relative, is_dir: relative in copies or self.ignores_entry(relative, is_dir),
+        )
+
     def local_manifest(self) -> dict[str, Entry]:
-        """Every local file (ignored and dot-files left out, as on the server), hashed via cache."""
-        entries = build_manifest(self.root, self.cache, self.ignore)
-        return {e.path: Entry(e.sha256, e.size, e.mode) for e in entries}
+        """Every local file and empty folder that syncs, by relative path."""
+        return self.local_tree().entries
 
     def local_entry(self, relative: str) -> Entry | None:
         """The current entry of one local file, or None if it is absent (or not a regular file)."""
@@ -158,14 +187,45 @@ class SyncState:
         self.server_ignore = tuple(patterns)
         self.ignore = IgnoreRules([STATE_DIR, *self.server_ignore, *self.extra_ignore])
 
-    def ignores(self, relative: str) -> bool:
-        """True for paths the sync leaves out (ignore patterns and dot-files)."""
-        return self.ignore.ignores(relative) or any(p.startswith(".") for p in relative.split("/"))
+    def ignores(self, relative: str, is_dir: bool = False) -> bool:
+        """True for paths the sync leaves out: the server's patterns, the project's ignore files,
+        ``.git/``, this state folder and the local copies of unresolved conflicts."""
+        if self.ignore.ignores(relative) or relative in self.conflict_copies:
+            return True
+        return self.project_ignores.ignores(relative, is_dir)
+
+    def ignores_entry(self, relative: str, is_dir: bool) -> bool:
+        """:meth:`ignores` (but conflict copies) for a walker that has checked the folders above."""
+        if self.ignore.name_matcher(relative.rpartition("/")[2]):
+            return True
+        path_matcher = self.ignore.path_matcher
+        if path_matcher is not None and path_matcher(relative):
+            return True
+        return self.project_ignores.ignores_entry(relative, is_dir)
+
+    def hidden_on_server(self, relative: str) -> bool:
+        """True for a dot-path that a server hiding dot-files refuses."""
+        return self.hides_dotfiles and any(p.startswith(".") for p in relative.split("/"))
+
+    @property
+    def conflict_copies(self) -> set[str]:
+        return {c.copy for c in self.conflicts.values()}
 
     def record(self, relative: str, entry: Entry | None) -> None:
         """Both sides now hold ``entry`` (None: neither has the file); any conflict is over."""
-        self.conflicts.pop(relative, None)
+        conflict = self.conflicts.pop(relative, None)
+        if conflict is not None:
+            self.remove_copy(conflict)
         if entry is None:
             self.base.pop(relative, None)
         else:
             self.base[relative] = entry
+
+    def remove_copy(self, conflict: Conflict) -> None:
+        """Delete a settled conflict's local copy, unless it was edited since it was made."""
+        copy = self.root / conflict.copy
+        try:
+            if self.cache.sha256(copy) == conflict.remote:
+                copy.unlink()
+        except (FileNotFoundError, IsADirectoryError):
+            pass

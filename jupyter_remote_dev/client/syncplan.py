@@ -3,14 +3,15 @@
 Pure (no I/O), in the manner of Unison: comparing each side with the state of the last
 successful sync tells "deleted here" from "created there", so deletions propagate. A file changed
 differently on both sides is a conflict: neither side is overwritten; the remote version is kept
-beside the local file and the conflict is remembered until one side changes again (see
-:func:`plan_path`). A file deleted on one side and changed on the other is restored rather than
-deleted, so no version is ever lost.
+beside the local file (never sent) and the conflict is remembered until ``resolve`` settles it
+(or both sides come to hold the same file). A file deleted on one side and changed on the other is
+restored rather than deleted, so no version is ever lost. Files compare by content and executable
+bit; an empty folder is an entry of its own (``FOLDER``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from posixpath import split, splitext
 
@@ -19,6 +20,8 @@ PULL = "pull"
 DELETE_REMOTE = "delete-remote"
 DELETE_LOCAL = "delete-local"
 CONFLICT = "conflict"
+FOLDER = "folder"
+"""The ``sha256`` of an empty folder's entry."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ class Action:
     reason: str = ""
 
     @property
+    def is_folder(self) -> bool:
+        return FOLDER in (sha_of(self.local), sha_of(self.remote))
+
+    @property
     def size(self) -> int:
         """Bytes this step moves (0 for deletes and conflicts)."""
         if self.kind == PUSH and self.local:
@@ -56,6 +63,10 @@ class Plan:
 
     actions: list[Action] = field(default_factory=list)
     in_sync: dict[str, Entry] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(path, reason) of what is left out on purpose (symlinks, dot-files a server hides)."""
+    totals: tuple[int, int] | None = None
+    """(local, remote) file counts of the whole folder, when the plan covers it (safety halt)."""
 
     def of_kind(self, *kinds: str) -> list[Action]:
         return [a for a in self.actions if a.kind in kinds]
@@ -84,24 +95,31 @@ def sha_of(entry: Entry | None) -> str | None:
     return entry.sha256 if entry else None
 
 
+def signature(entry: Entry | None) -> tuple[str, bool] | None:
+    """What must agree on both sides: content hash and executable bit (None: absent)."""
+    return (entry.sha256, bool(entry.mode & 0o100)) if entry else None
+
+
 def plan_path(
     path: str,
     local: Entry | None,
     remote: Entry | None,
     base: Entry | None,
-    conflict: tuple[str | None, str | None] | None = None,
+    in_conflict: bool = False,
 ) -> Action | None:
-    """The action for one path, or None when both sides hold the same content (or neither has it).
+    """The action for one path, or None when both sides hold the same file (or neither has it).
 
-    ``conflict`` is the (local, remote) hash pair recorded when a conflict was last reported; it
-    replaces the base for this path, so the conflict stays until one side changes: a later local
-    edit (the user's resolution) is pushed, a later remote edit is pulled, both conflict anew.
+    ``in_conflict``: a conflict on this path was reported and not yet resolved; it stays a conflict
+    whatever either side does next, until ``resolve`` or until both sides hold the same file.
     """
-    ls, rs = sha_of(local), sha_of(remote)
+    ls, rs, bs = signature(local), signature(remote), signature(base)
     if ls == rs:
         return None
-    base_local, base_remote = conflict if conflict else (sha_of(base), sha_of(base))
-    local_changed, remote_changed = ls != base_local, rs != base_remote
+    if in_conflict:
+        return Action(
+            CONFLICT, path, local, remote, "still in conflict (settle it with `resolve --keep`)"
+        )
+    local_changed, remote_changed = ls != bs, rs != bs
     if local_changed and not remote_changed:
         if local is None:
             return Action(DELETE_REMOTE, path, local, remote, "deleted here")
@@ -120,10 +138,8 @@ def plan_path(
         return Action(PULL, path, local, remote, "deleted here but changed on the server: restored")
     if remote is None:
         return Action(PUSH, path, local, remote, "deleted on the server but changed here: restored")
-    if not local_changed:
-        return Action(
-            CONFLICT, path, local, remote, "still in conflict (edit the local file to resolve)"
-        )
+    if sha_of(local) == sha_of(remote):  # same content, both changed the executable bit
+        return Action(PUSH, path, local, remote, "mode changed on both sides: keeping this one")
     return Action(CONFLICT, path, local, remote, "changed on both sides")
 
 
@@ -131,14 +147,13 @@ def plan(
     local: Mapping[str, Entry],
     remote: Mapping[str, Entry],
     base: Mapping[str, Entry],
-    conflicts: Mapping[str, tuple[str | None, str | None]] | None = None,
+    conflicts: Collection[str] = (),
 ) -> Plan:
     """The three-way plan over every path of the three manifests, in path order."""
-    conflicts = conflicts or {}
     result = Plan()
     for path in sorted(set(local) | set(remote) | set(base) | set(conflicts)):
         l_entry = local.get(path)
-        action = plan_path(path, l_entry, remote.get(path), base.get(path), conflicts.get(path))
+        action = plan_path(path, l_entry, remote.get(path), base.get(path), path in conflicts)
         result.add(path, action, l_entry)
     return result
 

@@ -6,6 +6,7 @@ clobbered and a file edited during the upload is refused whole. Pulls stream int
 the target, are checked against their hash and renamed into place only if the local file is still
 what the plan saw. Small pushes go together through ``POST batch``; big files go through the
 resumable ``uploads/`` protocol and continue where they stopped after a dropped connection.
+Empty folders travel as folder members of a batch and are removed only while empty.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import hashlib
 import io
 import os
+import posixpath
 import tarfile
 import tempfile
 from collections.abc import Callable
@@ -23,21 +25,20 @@ from pathlib import Path
 
 import httpx
 
-from ..files.manifest import DEFAULT_IGNORE_PATTERNS
 from .api import ClientError, NotFoundError, PreconditionFailed, RemoteDevClient
-from .state import SyncState
+from .planner import Planner
+from .state import Conflict, SyncState
 from .syncplan import (
     CONFLICT,
     DELETE_LOCAL,
     DELETE_REMOTE,
+    FOLDER,
     PULL,
     PUSH,
     Action,
     Entry,
     Plan,
     conflict_copy_name,
-    plan,
-    plan_path,
     sha_of,
 )
 
@@ -85,7 +86,7 @@ def _etag(entry_sha: str | None) -> dict[str, str]:
     return {"If-Match": f'"{entry_sha}"'} if entry_sha else {"If-None-Match": "*"}
 
 
-class Transfer:
+class Transfer(Planner):
     """File operations between one local synced folder and the server, updating its state."""
 
     def __init__(
@@ -102,30 +103,13 @@ class Transfer:
         return self.client.api_url("files/" + self.state.remote_path(relative))
 
     # ----- remote side -----
-    def use_server_ignores(self) -> None:
-        """Take the server's ignore patterns from ``GET info`` (an older server that reports none
-        uses the default), so the local side leaves out exactly what its tree listings do."""
-        patterns = self.client.info().get("ignore_patterns", DEFAULT_IGNORE_PATTERNS)
-        if not isinstance(patterns, list | tuple) or not all(isinstance(p, str) for p in patterns):
-            raise ClientError(f"the server reported invalid ignore_patterns: {patterns!r}")
-        self.state.use_server_ignore(tuple(patterns))
-
-    def remote_manifest(self) -> dict[str, Entry]:
-        """The remote folder's manifest (empty if the folder does not exist yet)."""
-        try:
-            tree = self.client.tree(self.state.remote_dir)
-        except NotFoundError:
-            return {}
-        return {
-            f["path"]: Entry(f["sha256"], f["size"], f.get("mode", 0o644))
-            for f in tree["files"]
-            if not self.state.ignores(f["path"])
-        }
-
     def push(
         self, relative: str, local: Entry, remote_sha: str | None, force: bool = False
     ) -> Entry:
         """Upload one file, only over ``remote_sha`` (None: only if absent) unless ``force``."""
+        if local.sha256 == FOLDER:
+            self._raise_outcome(self.push_batch([Action(PUSH, relative, local, None)])[0])
+            return local
         headers = {} if force else _etag(remote_sha)
         headers["X-Content-SHA256"] = local.sha256
         headers["X-File-Mode"] = f"{local.mode:o}"
@@ -140,6 +124,11 @@ class Transfer:
                 self._put(relative, body, headers, local.size)
         self.on_bytes(local.size)
         return local
+
+    @staticmethod
+    def _raise_outcome(outcome: Exception | None) -> None:
+        if outcome is not None:
+            raise outcome
 
     def _put(self, relative: str, body, headers: dict, size: int) -> None:
         try:
@@ -185,6 +174,11 @@ class Transfer:
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
             for action in actions:
+                if action.local.sha256 == FOLDER:
+                    folder = tarfile.TarInfo(action.path)
+                    folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+                    archive.addfile(folder)
+                    continue
                 data = (self.state.root / action.path).read_bytes()
                 member = tarfile.TarInfo(action.path)
                 member.size, member.mode = len(data), action.local.mode
@@ -220,11 +214,30 @@ class Transfer:
         return outcomes
 
     def delete_remote(self, relative: str, remote_sha: str) -> None:
-        """Delete the remote file only if it still holds ``remote_sha``."""
-        with contextlib.suppress(NotFoundError):
+        """Delete the remote file only if it still holds ``remote_sha`` (a folder: while empty);
+        then the server folders above it that are gone here, while they are empty."""
+        if not self._delete_remote(relative, remote_sha):
+            return
+        parent = posixpath.dirname(relative)
+        while parent and not (self.state.root / parent).exists():
+            if not self._delete_remote(parent, FOLDER):
+                break
+            parent = posixpath.dirname(parent)
+
+    def _delete_remote(self, relative: str, remote_sha: str) -> bool:
+        """One DELETE; False for a folder that is no longer empty."""
+        headers = {} if remote_sha == FOLDER else _etag(remote_sha)
+        try:
             self.client.request(
-                "DELETE", self.files_url(relative), headers=_etag(remote_sha), idempotent=True
+                "DELETE", self.files_url(relative), headers=headers, idempotent=True
             )
+        except NotFoundError:
+            pass
+        except ClientError as e:
+            if remote_sha == FOLDER and e.status == 409:  # no longer empty: keep it
+                return False
+            raise
+        return True
 
     # ----- local side -----
     def download(
@@ -264,22 +277,33 @@ class Transfer:
     def delete_local(self, relative: str, expect: Entry) -> None:
         """Delete the local file if it still holds what the plan saw; prune empty folders."""
         path = self.state.root / relative
-        if self._local_sha(path) != expect.sha256:
-            raise ChangedDuringSync(f"{relative} changed here during the sync; not deleted")
-        path.unlink()
-        self.state.cache.forget(path)
+        if expect.sha256 == FOLDER:
+            try:
+                path.rmdir()  # only while empty, like the server
+            except FileNotFoundError:
+                pass
+            except OSError:
+                return
+        else:
+            if self._local_sha(path) != expect.sha256:
+                raise ChangedDuringSync(f"{relative} changed here during the sync; not deleted")
+            path.unlink()
+            self.state.cache.forget(path)
         for folder in path.parents:
             if folder == self.state.root:
                 break
             with contextlib.suppress(OSError):
                 folder.rmdir()
 
-    # ----- plans -----
+    # ----- running a plan -----
     def apply(self, action: Action) -> None:
         """Carry out one action and record its outcome in the state."""
         state = self.state
         if action.kind == PUSH:
             self.push(action.path, action.local, sha_of(action.remote))
+        elif action.kind == PULL and action.remote.sha256 == FOLDER:
+            (state.root / action.path).mkdir(parents=True, exist_ok=True)
+            state.record(action.path, action.remote)
         elif action.kind == PULL:
             target = state.root / action.path
             entry = self.download(action.path, target, action.local, action.remote.mode)
@@ -291,11 +315,25 @@ class Transfer:
             self.delete_local(action.path, action.local)
             state.record(action.path, None)
         elif action.kind == CONFLICT:
-            copy = conflict_copy_name(action.path, action.remote.sha256)
-            if state.conflicts.get(action.path) != (action.local.sha256, action.remote.sha256):
-                if not (state.root / copy).exists():
-                    self.download(action.path, state.root / copy, None, action.remote.mode)
-                state.conflicts[action.path] = (action.local.sha256, action.remote.sha256)
+            self.keep_conflict(action)
+
+    def keep_conflict(self, action: Action) -> None:
+        """Save the server's version beside the local file (once per remote version) and remember
+        the conflict; the copy stays local (the state ignores it) until ``resolve``."""
+        if action.is_folder:
+            raise ClientError("a folder on one side and a file on the other: rename one of them")
+        known = self.state.conflicts.get(action.path)
+        remote = sha_of(action.remote)
+        if remote is None or (known is not None and known.remote == remote):
+            if known is None:
+                raise ClientError("deleted on the server and changed here: resolve by hand")
+            return
+        copy = conflict_copy_name(action.path, remote)
+        if not (self.state.root / copy).exists():
+            self.download(action.path, self.state.root / copy, None, action.remote.mode)
+        if known is not None:  # the server's version changed again: its newer copy replaces it
+            self.state.remove_copy(known)
+        self.state.conflicts[action.path] = Conflict(sha_of(action.local), remote, copy)
 
     def run(self, the_plan: Plan, on_done: Callable[[Action], None] | None = None) -> SyncReport:
         """Apply every action of a plan: small pushes in batches, the rest several at once.
@@ -311,8 +349,7 @@ class Transfer:
                 if action.kind == PUSH:
                     self.state.record(action.path, action.local)
                 if action.kind == CONFLICT:
-                    copy = conflict_copy_name(action.path, action.remote.sha256)
-                    report.conflict_copies[action.path] = copy
+                    report.conflict_copies[action.path] = self.state.conflicts[action.path].copy
             elif isinstance(error, PreconditionFailed):
                 report.failed.append((action, "changed on the server during the sync; sync again"))
             else:
@@ -330,6 +367,7 @@ class Transfer:
                 finish(action, None)
 
         small = [a for a in the_plan.of_kind(PUSH) if a.local.size <= SMALL_FILE]
+        small.sort(key=lambda a: a.local.sha256 != FOLDER)  # folders first in the tar
         batched = small if len(small) > 1 else []
         try:
             for group in _groups(batched):
@@ -347,27 +385,6 @@ class Transfer:
         finally:
             self.state.save()
         return report
-
-    def plan_files(self, relatives: list[str]) -> Plan:
-        """The plan for a few named files only: a HEAD each instead of a whole tree listing."""
-        self.use_server_ignores()
-        result = Plan()
-        for relative in relatives:
-            if self.state.ignores(relative):
-                continue
-            local = self.state.local_entry(relative)
-            head = self.client.head_file(self.state.remote_path(relative))
-            remote = Entry(head[0], head[1], local.mode if local else 0o644) if head else None
-            base, conflict = self.state.base.get(relative), self.state.conflicts.get(relative)
-            result.add(relative, plan_path(relative, local, remote, base, conflict), local)
-        return result
-
-    def plan(self) -> Plan:
-        """The three-way plan between the local folder, the server folder and the last sync."""
-        self.use_server_ignores()
-        local = self.state.local_manifest()
-        remote = self.remote_manifest()
-        return plan(local, remote, self.state.base, self.state.conflicts)
 
 
 def _groups(actions: list[Action]):

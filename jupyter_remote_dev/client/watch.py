@@ -3,8 +3,9 @@
 watchfiles reports changes, grouped for ``debounce`` ms of quiet so an editor's write-rename dance
 is one push. Only files whose content differs from the last-synced state are sent (``If-Match`` on
 that state, so a file also changed on the server is reported, not clobbered). When the network
-drops, pending changes are kept and retried with exponential backoff; Ctrl-C saves the state and
-stops cleanly.
+drops or the server is away (stopped by the hub's idle culler, say), pending changes are kept and
+retried with exponential backoff: the user is told once that it waits and once that it resumed,
+and no change is dropped. Ctrl-C saves the state and stops cleanly.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import watchfiles
 
-from .api import ClientError, PreconditionFailed
+from .api import ClientError, PreconditionFailed, ServerNotRunning
 from .state import SyncState
 from .syncplan import sha_of
 from .transfer import ChangedDuringSync, Transfer
@@ -35,6 +36,7 @@ class Watcher:
         report: Callable[[str, str, str], None],
         debounce_ms: int = 50,
         stop: threading.Event | None = None,
+        backoff_max: float = BACKOFF_MAX,
     ):
         self.transfer = transfer
         self.state: SyncState = transfer.state
@@ -44,13 +46,17 @@ class Watcher:
         self.pending: set[str] = set()
         self.retry_at = 0.0
         self.backoff = BACKOFF_FIRST
+        self.backoff_max = backoff_max
+        self.away: str | None = None  # why the server cannot be reached, while it cannot
 
     def _relative(self, path: str) -> str | None:
         try:
             relative = Path(path).relative_to(self.state.root).as_posix()
         except ValueError:
             return None
-        return None if self.state.ignores(relative) else relative
+        if self.state.ignores(relative) or self.state.hidden_on_server(relative):
+            return None
+        return relative
 
     def _affected(self, relative: str) -> set[str]:
         """The path itself; for a folder, every file under it (new) or synced under it (gone)."""
@@ -68,6 +74,9 @@ class Watcher:
 
     def push_one(self, relative: str) -> None:
         """Bring the server in line with the local file (content, creation or deletion)."""
+        if relative in self.state.conflicts:
+            self.report("conflict", relative, "unresolved: `resolve --keep local|remote` it")
+            return
         local = self.state.local_entry(relative)
         base = self.state.base.get(relative)
         if sha_of(local) == sha_of(base):
@@ -81,10 +90,11 @@ class Watcher:
             self.transfer.push(relative, local, sha_of(base))
             self.state.record(relative, local)
             kind = "pushed"
+        self._back()
         self.report(kind, relative, f"{(time.perf_counter() - started) * 1000:.0f} ms")
 
     def flush(self) -> None:
-        """Push every pending path; keep them pending (with backoff) if the network is down."""
+        """Push every pending path; keep them pending (with backoff) while the server is away."""
         if not self.pending or time.monotonic() < self.retry_at:
             return
         for relative in sorted(self.pending):
@@ -95,11 +105,10 @@ class Watcher:
             except ChangedDuringSync:
                 continue  # the next change event brings it back
             except ClientError as e:
-                if e.status is None or e.status in (502, 503, 504):
-                    self.retry_at = time.monotonic() + self.backoff
-                    self.report("retry", relative, f"{e.message}; retrying in {self.backoff:.1f} s")
-                    self.backoff = min(self.backoff * 2, BACKOFF_MAX)
+                if _server_away(e):
+                    self._wait(relative, e)
                     break
+                self._back()
                 self.report("error", relative, e.message)
             except OSError as e:
                 self.report("error", relative, str(e))
@@ -107,6 +116,24 @@ class Watcher:
         else:
             self.backoff = BACKOFF_FIRST
         self.state.save()
+
+    def _wait(self, relative: str, error: ClientError) -> None:
+        """Keep the changes queued and retry later; tell the user when the waiting starts."""
+        self.retry_at = time.monotonic() + self.backoff
+        if self.away is None:
+            hint = "; start it from the hub" if isinstance(error, ServerNotRunning) else ""
+            queued = len(self.pending)
+            self.report(
+                "waiting", relative, f"{error.message}{hint}; {queued} change(s) queued, retrying"
+            )
+        self.away = error.message
+        self.backoff = min(self.backoff * 2, self.backoff_max)
+
+    def _back(self) -> None:
+        """A request went through: if the server was away, say once that it is back."""
+        if self.away is not None:
+            self.away = None
+            self.report("resumed", "", "the server answers again; pushing the queued changes")
 
     def run(self) -> None:
         """Watch until Ctrl-C or ``stop`` is set."""
@@ -131,3 +158,8 @@ class Watcher:
             pass  # Ctrl-C between two waits: a clean stop all the same
         finally:
             self.state.save()
+
+
+def _server_away(error: ClientError) -> bool:
+    """Whether waiting can cure ``error``: no connection, a gateway error, or a stopped server."""
+    return isinstance(error, ServerNotRunning) or error.status in (None, 502, 503, 504)

@@ -75,17 +75,30 @@ def _error_text(body: bytes) -> str:
 
 
 class AllocationBackend:
-    """Fetch daily allocation sets of one user from Kubecost or OpenCost."""
+    """Fetch daily allocation sets of one user (or of everyone) from Kubecost or OpenCost.
 
-    def __init__(self, kind: str, url: str, label: str, user: str, timeout: float):
+    ``user=None`` asks for every user's allocations; ``group_by`` adds label names to the
+    aggregation (multi-aggregation keys join the values with ``/``, contracts.md 1.4).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        url: str,
+        label: str,
+        user: str | None,
+        timeout: float,
+        group_by: tuple[str, ...] = (),
+    ):
         if kind not in DIALECTS:
             raise ValueError(f"cost backend must be one of {sorted(DIALECTS)}, got {kind!r}")
         self.dialect = DIALECTS[kind]
         self.endpoint = url.rstrip("/") + "/allocation"
         self.label = sanitize_label_name(label)
+        self.group_by = tuple(sanitize_label_name(name) for name in group_by)
         self.user = user
         self.timeout = timeout
-        self.filter_supported = True
+        self.filter_supported = user is not None
 
     @property
     def where(self) -> str:
@@ -96,7 +109,7 @@ class AllocationBackend:
         """The query parameters for daily sets of ``window`` aggregated by the user label."""
         params = {
             "window": window,
-            "aggregate": f"label:{self.label}",
+            "aggregate": ",".join(f"label:{name}" for name in (self.label, *self.group_by)),
             "accumulate": "false",
             "step": "1d",
             self.dialect.idle_parameter: "false",

@@ -118,7 +118,29 @@ class ExecJobHandler(_ExecHandler):
         self.write_json(job.summary())
 
 
+class ExecStdinHandler(_ExecHandler):
+    """POST exec/<id>/stdin: the next piece of a ``stdin_stream`` command's input."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, job_id: str):
+        self._check_allowed()
+        if len(self.request.body) > STDIN_PIECE_MAX:
+            raise RemoteDevError(
+                f"a stdin piece is at most {STDIN_PIECE_MAX} bytes; send more pieces", status=413
+            )
+        eof = self.get_argument("eof", "0")
+        if eof not in ("0", "1"):
+            raise RemoteDevError("eof must be 0 or 1")
+        job = self.remote_dev.exec_jobs.get(job_id)
+        accepted = await job.write_stdin(self.request.body, eof == "1")
+        self.write_json({"accepted": accepted})
+
+
+STDIN_PIECE_MAX = 1024 * 1024
+
 default_handlers = [
     (api_path("exec"), ExecHandler),
     (api_path("exec/([^/]+)"), ExecJobHandler),
+    (api_path("exec/([^/]+)/stdin"), ExecStdinHandler),
 ]

@@ -12,7 +12,9 @@ from typing import Any
 from ..errors import RemoteDevError
 from ..files.fileio import resolve_folder
 
-FIELDS = ("argv", "shell", "cwd", "env", "stdin", "stdin_b64", "timeout", "detachable")
+FIELDS = (
+    "argv", "shell", "cwd", "env", "stdin", "stdin_b64", "stdin_stream", "timeout", "detachable"
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class ExecRequest:
     """``cwd`` as the client gave it, relative to the server root ("" for the root)."""
     env: dict[str, str] = field(default_factory=dict)
     stdin: bytes | None = None
+    stdin_stream: bool = False
+    """stdin stays open for ``POST exec/<id>/stdin`` (the CLI forwards its own stdin so)."""
     timeout: float | None = None
     detachable: bool = False
     original_argv: list[str] | None = None
@@ -121,6 +125,11 @@ def parse_exec_request(
             stdin = base64.b64decode(_text(body["stdin_b64"], "stdin_b64"), validate=True)
         except ValueError as error:  # binascii.Error, or a character outside ASCII
             raise _fail(f"stdin_b64 is not valid base64: {error}") from error
+    stdin_stream = body.get("stdin_stream", False)
+    if not isinstance(stdin_stream, bool):
+        raise _fail("stdin_stream must be true or false")
+    if stdin_stream and stdin is not None:
+        raise _fail("give stdin/stdin_b64 (all at once) or stdin_stream (piece by piece), not both")
     timeout = _seconds(body.get("timeout"), "timeout")
     if timeout is not None and max_timeout and timeout > max_timeout:
         raise _fail(f"timeout {timeout:g} s is over the server's limit of {max_timeout:g} s")
@@ -133,6 +142,7 @@ def parse_exec_request(
         cwd_display=cwd_text,
         env=dict(env),
         stdin=stdin,
+        stdin_stream=stdin_stream,
         timeout=timeout if timeout is not None else (max_timeout or None),
         detachable=detachable,
         original_argv=original,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -29,7 +30,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ..errors import RemoteDevError
+from ..errors import ConflictError, RemoteDevError
 from .request import ExecRequest
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,17 @@ class OutputEncoder:
         except UnicodeDecodeError:
             self._pending = b""
             return {"data_b64": base64.b64encode(data).decode("ascii")}, len(data)
+
+
+class CannotRunError(RemoteDevError):
+    """The program could not be started; ``reason`` tells a client which shell exit code fits:
+    "command not found" (127) or "not executable" (126)."""
+
+    def __init__(self, program: str, error: OSError | ValueError):
+        detail = getattr(error, "strerror", None) or str(error)  # ValueError: NUL, lone surrogate
+        super().__init__(f"cannot run {program!r}: {detail}")
+        missing = getattr(error, "errno", None) in (errno.ENOENT, errno.ENOTDIR)
+        self.reason = "command not found" if missing else "not executable"
 
 
 def group_members(pgid: int) -> list[int]:
@@ -154,6 +166,7 @@ class Job:
         self._transports: list[asyncio.BaseTransport] = []
         self.bytes_read = 0
         self._waiting_for_space = 0
+        self._stdin_lock = asyncio.Lock()
 
     @property
     def pid(self) -> int:
@@ -176,7 +189,9 @@ class Job:
                 *request.argv,
                 cwd=request.cwd,
                 env={**os.environ, **request.env},
-                stdin=subprocess.DEVNULL if request.stdin is None else subprocess.PIPE,
+                stdin=subprocess.PIPE
+                if request.stdin is not None or request.stdin_stream
+                else subprocess.DEVNULL,
                 stdout=pipes[0][1],
                 stderr=pipes[1][1],
                 start_new_session=True,
@@ -184,13 +199,9 @@ class Job:
         except BaseException as error:  # every descriptor goes, whatever failed (issue 12)
             for read_fd, _ in pipes:
                 os.close(read_fd)
-            if isinstance(error, OSError):
-                reason = error.strerror or str(error)
-            elif isinstance(error, ValueError):  # a NUL byte, a lone surrogate (UnicodeError)
-                reason = str(error)
-            else:
+            if not isinstance(error, (OSError, ValueError)):
                 raise
-            raise RemoteDevError(f"cannot run {request.argv[0]!r}: {reason}") from error
+            raise CannotRunError(request.argv[0], error) from error
         finally:
             for _, write_fd in pipes:
                 os.close(write_fd)
@@ -278,6 +289,28 @@ class Job:
                 self._record({"type": name, **fields}, size)
             if not chunk:
                 return
+
+    async def write_stdin(self, data: bytes, eof: bool) -> bool:
+        """Feed a ``stdin_stream`` command's stdin (then close it if ``eof``); False when the
+        command no longer reads it (it ended, or closed its stdin)."""
+        if not self.request.stdin_stream:
+            raise ConflictError(
+                f'command {self.id} was started without "stdin_stream": true; its stdin is closed'
+            )
+        pipe = self.process.stdin
+        async with self._stdin_lock:  # one piece at a time, in the order they came
+            if not self.running or pipe.is_closing():
+                return False
+            try:
+                if data:
+                    pipe.write(data)
+                    await pipe.drain()
+            except (BrokenPipeError, ConnectionResetError):
+                pipe.close()
+                return False
+            if eof:
+                pipe.close()
+        return True
 
     async def _feed_stdin(self, data: bytes) -> None:
         pipe = self.process.stdin

@@ -393,14 +393,21 @@ def parse_content_range(header: str | None) -> tuple[int, int, int]:
 
 
 def delete(target: ResolvedPath, cache: HashCache, recursive: bool, if_match: str | None) -> None:
-    """Delete a file (``If-Match`` honoured) or, with ``recursive``, a folder and its contents."""
+    """Delete a file (``If-Match`` honoured), an empty folder, or with ``recursive`` a folder and
+    its contents."""
     path = target.real
     if not path.exists():
         raise NotFoundError(f"{target.api_path!r} does not exist")
     if path.is_dir():
-        if not recursive:
-            raise ConflictError(f"{target.api_path!r} is a folder; add ?recursive=1 to delete it")
-        shutil.rmtree(path)
+        if recursive:
+            shutil.rmtree(path)
+        else:
+            try:
+                path.rmdir()  # an empty folder goes without ?recursive=1, like rmdir
+            except OSError:
+                raise ConflictError(
+                    f"{target.api_path!r} is a folder that is not empty; add ?recursive=1"
+                ) from None
     else:
         with REPLACE_LOCK:
             check_preconditions(path, cache, if_match, None)

@@ -198,6 +198,7 @@ class FileHandler(StreamedBodyMixin, ContentsHandler):
         if digest is None:
             digest = await off_loop_if(st.st_size > SMALL, cache.sha256, target.real, st)
         self.set_header("ETag", f'"{digest}"')
+        self.set_header("X-File-Mode", f"{st.st_mode & 0o777:o}")
         self.set_header("Accept-Ranges", "bytes")
         none_match = self.request.headers.get("If-None-Match")
         if none_match and digest in [t.strip().strip('"') for t in none_match.split(",")]:

@@ -131,12 +131,18 @@ class ManifestEntry(NamedTuple):
     """Permission bits (``st_mode & 0o777``)."""
 
 
-def walk_files(root: str | os.PathLike, ignore: IgnoreRules, include_hidden: bool = False):
+def walk_files(
+    root: str | os.PathLike,
+    ignore: IgnoreRules,
+    include_hidden: bool = False,
+    empty_folders: list[str] | None = None,
+):
     """Yield (relative POSIX path, absolute path, stat) of regular files under ``root``.
 
     Symlinks are not followed and not listed; ignored and (unless ``include_hidden``) dot-named
     entries are skipped with everything below them. Order is unspecified. Folders cost no stat
-    call (the entry type comes with the listing); each file costs one ``lstat``.
+    call (the entry type comes with the listing); each file costs one ``lstat``. Given a list,
+    ``empty_folders`` receives every folder below ``root`` that is empty.
     """
     name_ignored, path_ignored = ignore.name_matcher, ignore.path_matcher
     stack = [(os.fspath(root), "")]
@@ -161,6 +167,8 @@ def walk_files(root: str | os.PathLike, ignore: IgnoreRules, include_hidden: boo
                     yield relative, entry.path, entry.stat(follow_symlinks=False)
             except FileNotFoundError:  # deleted while we walked
                 continue
+        if empty_folders is not None and prefix and not entries:
+            empty_folders.append(prefix.rstrip("/"))
 
 
 def build_manifest(
@@ -168,11 +176,13 @@ def build_manifest(
     cache: HashCache,
     ignore: IgnoreRules | None = None,
     include_hidden: bool = False,
+    empty_folders: list[str] | None = None,
 ) -> list[ManifestEntry]:
     """Every regular file under ``root``, sorted by path, with size, mtime, mode and sha256 (from
-    ``cache`` while the file's stat key is unchanged)."""
+    ``cache`` while the file's stat key is unchanged); ``empty_folders``: see :func:`walk_files`."""
     lookup, manifest = cache.lookup, []
-    for relative, absolute, st in walk_files(root, ignore or IgnoreRules(), include_hidden):
+    walk = walk_files(root, ignore or IgnoreRules(), include_hidden, empty_folders)
+    for relative, absolute, st in walk:
         digest = lookup(absolute, st)
         if digest is None:
             try:

@@ -34,16 +34,17 @@ class ManifestBodies:
         self._size = size
         self._lock = threading.Lock()
 
-    def body(self, key: tuple, root: str, entries: list) -> tuple[str, str]:
-        """(JSON body, ETag) for ``entries``."""
+    def body(self, key: tuple, root: str, entries: list, folders: list) -> tuple[str, str]:
+        """(JSON body, ETag) for ``entries`` and the empty ``folders``."""
+        listed = (entries, folders)
         with self._lock:
             cached = self._bodies.get(key)
-        if cached is not None and cached[0] == entries:
+        if cached is not None and cached[0] == listed:
             return cached[1], cached[2]
-        body = json.dumps({"root": root, "files": manifest_json(entries)})
+        body = json.dumps({"root": root, "files": manifest_json(entries), "folders": folders})
         etag = hashlib.sha256(body.encode()).hexdigest()
         with self._lock:
-            self._bodies[key] = (entries, body, etag)
+            self._bodies[key] = (listed, body, etag)
             self._bodies.move_to_end(key)
             while len(self._bodies) > self._size:
                 self._bodies.popitem(last=False)
@@ -52,8 +53,9 @@ class ManifestBodies:
 
 def manifest_body(folder, api_root, cache: HashCache, rules, hidden, bodies) -> tuple[str, str]:
     """The JSON body of GET tree/ for ``folder`` and its ETag (blocking: for a worker thread)."""
-    entries = build_manifest(folder, cache, rules, hidden)
-    return bodies.body((str(folder), rules, hidden), api_root, entries)
+    folders: list[str] = []
+    entries = build_manifest(folder, cache, rules, hidden, folders)
+    return bodies.body((str(folder), rules, hidden), api_root, entries, sorted(folders))
 
 
 class TreeHandler(ContentsHandler):

@@ -8,17 +8,19 @@ hook runs ``cycle --wait 30``) or wherever the workspace lives. Settings default
 from __future__ import annotations
 
 import json
+import os
 import sys
 
-from traitlets import Float, Unicode
+from traitlets import Bool, Float, Unicode
 
-from ..cliapp import CommandApp, SubcommandApp, described
-from .config import SyncSettings
+from ..cliapp import CommandApp, SubcommandApp, described, print_error
+from .config import ENV_PREFIX, SyncSettings
 from .engine import GitSync
 from .errors import GitSyncBusyError, GitSyncError
 
 EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another cycle holds the lock
+NOT_CONFIGURED = f"not configured: set {ENV_PREFIX}REPO (or --repo URL)"
 
 _aliases = {
     "repo": "GitCommand.repo",
@@ -51,7 +53,17 @@ class GitCommand(CommandApp):
         help="Seconds to wait for a running cycle to finish before giving up (exit code 75).",
     )
 
+    def fail(self, message: str, code: int = EXIT_ERROR) -> None:
+        print_error(message)
+        self.exit(code)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.repo or os.environ.get(f"{ENV_PREFIX}REPO", "").strip())
+
     def make_sync(self) -> GitSync:
+        if not self.configured:
+            self.fail(NOT_CONFIGURED)
         overrides = {
             "repo": self.repo or None,
             "sync_branch": self.sync_branch or None,
@@ -61,19 +73,16 @@ class GitCommand(CommandApp):
         try:
             return GitSync(SyncSettings.from_env(**overrides), logger=self.log)
         except GitSyncError as error:
-            self.log.error("%s", error.message)
-            self.exit(EXIT_ERROR)
+            self.fail(error.message)
 
     def run_step(self, step_name: str) -> None:
         sync = self.make_sync()
         try:
             report = getattr(sync, step_name)(wait=self.wait)
         except GitSyncBusyError as error:
-            self.log.error("%s", error.message)
-            self.exit(EXIT_BUSY)
+            self.fail(error.message, EXIT_BUSY)
         except GitSyncError as error:
-            self.log.error("%s", error.message)
-            self.exit(EXIT_ERROR)
+            self.fail(error.message)
         for conflict in report.conflicts:
             kept = conflict["kept_at"] or "(deleted on the other side)"
             print(f"conflict: {conflict['path']} -> other version at {kept}")
@@ -104,14 +113,55 @@ class GitCycleApp(GitCommand):
 
 
 class GitStatusApp(GitCommand):
-    """Print the sync state as JSON (the same object as GET remote-dev/api/git/status)."""
+    """Print the sync state: repo, branch, ahead/behind, last cycle, conflicts.
+
+    On a terminal as lines; piped, or with --json, as the JSON object of GET
+    remote-dev/api/git/status. Without a repo: "not configured: set ..." and exit 1.
+    """
 
     name = "jupyter-remote-dev-git-status"
     description = __doc__
+    json_output = Bool(False, config=True, help="Print the state as JSON, also on a terminal.")
+    flags = {"json": ({"GitStatusApp": {"json_output": True}}, "Print the state as JSON.")}
 
     def start(self):
-        json.dump(self.make_sync().status(), sys.stdout, indent=2)
-        print()
+        as_json = self.json_output or not sys.stdout.isatty()
+        if not self.configured:
+            body = {"configured": False, "message": NOT_CONFIGURED}
+            print(json.dumps(body) if as_json else NOT_CONFIGURED)
+            self.exit(EXIT_ERROR)
+        status = self.make_sync().status()
+        if as_json:
+            json.dump(status, sys.stdout, indent=2)
+            print()
+            return
+        for line in describe_status(status):
+            print(line)
+
+
+def describe_status(status: dict) -> list[str]:
+    """Human lines for a ``git/status`` object."""
+    lines = [
+        f"repo {status['repo']} -> {status['workspace']}",
+        f"branch {status['branch']} (upstream {status['upstream'] or '-'}): "
+        f"{status['ahead']} ahead, {status['behind']} behind"
+        + ("; a cycle is running" if status["running"] else ""),
+    ]
+    last = status.get("last_cycle") or {}
+    if last:
+        lines.append(
+            f"last cycle {last.get('finished_at') or last.get('started_at') or '?'}: "
+            f"{last.get('result')}: {last.get('message') or ''}".rstrip(": ")
+        )
+    else:
+        lines.append("no cycle has run yet (jupyter remote-dev git init)")
+    for conflict in status.get("conflicts") or []:
+        lines.append(
+            f"conflict: {conflict.get('path')} (other version at {conflict.get('kept_at')})"
+        )
+    for item in status.get("skipped") or []:
+        lines.append(f"skipped: {item.get('path')}: {item.get('reason')}")
+    return lines
 
 
 class GitApp(SubcommandApp):

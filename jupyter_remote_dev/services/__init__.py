@@ -1,0 +1,1 @@
+"""Hub-managed services: processes JupyterHub starts beside itself (``c.JupyterHub.services``)."""

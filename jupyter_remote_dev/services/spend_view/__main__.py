@@ -1,0 +1,3 @@
+from .app import SpendViewApp
+
+SpendViewApp.launch_instance()

@@ -1,0 +1,212 @@
+"""The spend view service: OAuth through the hub, one page and one JSON endpoint.
+
+Run by the hub (``configure_spend_view``) as ``python -m jupyter_remote_dev.services.spend_view``;
+JupyterHub hands it its URL, prefix and API token in ``JUPYTERHUB_*`` variables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import httpx
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+from tornado import web
+from traitlets import Float, Unicode, default
+from traitlets.config import Application
+
+from ...cost.backend import DIALECTS, AllocationBackend
+from ...cost.cache import SingleFlightCache
+from ...errors import RemoteDevError
+from .access import SPEND_SCOPE, Visibility, visibility
+from .athena import latest_report
+from .page import render_page
+from .summary import build_view, iso_week, last_complete_week, week_name, window
+
+
+def _env(name: str, fallback: str = "") -> str:
+    return os.environ.get(f"JUPYTER_REMOTE_DEV_SPEND_{name}", fallback)
+
+
+class SpendViewApp(Application):
+    """Spend per user and per team for the platform team and team leads."""
+
+    name = "jupyter-remote-dev-spend-view"
+    cost_backend = Unicode(help="kubecost or opencost ($JUPYTER_REMOTE_DEV_SPEND_BACKEND).").tag(
+        config=True
+    )
+    cost_url = Unicode(help="Base URL of the allocation API ($..._SPEND_URL).").tag(config=True)
+    user_label = Unicode(
+        "hub.jupyter.org/username", help="The pod label carrying the user (as the hooks set it)."
+    ).tag(config=True)
+    team_label = Unicode(
+        "team", help="The pod label carrying the team (CostLabels.team_label)."
+    ).tag(config=True)
+    currency = Unicode("USD", help="Currency the backend reports in.").tag(config=True)
+    idle_threshold = Float(
+        0.05, help="A server whose usage is below this share of its request for the week is idle."
+    ).tag(config=True)
+    timeout = Float(20.0, help="Seconds allowed for one backend call.").tag(config=True)
+    ttl = Float(300.0, help="Seconds a week's figures are cached.").tag(config=True)
+    athena_report_dir = Unicode(help="Folder of the weekly Athena reports ($..._ATHENA_DIR).").tag(
+        config=True
+    )
+
+    @default("cost_backend")
+    def _backend_default(self):
+        return _env("BACKEND")
+
+    @default("cost_url")
+    def _url_default(self):
+        return _env("URL")
+
+    @default("athena_report_dir")
+    def _athena_default(self):
+        return _env("ATHENA_DIR")
+
+    def problem(self) -> str | None:
+        """Why the backend settings cannot be used, or None."""
+        if self.cost_backend not in DIALECTS:
+            return f"cost backend must be one of {sorted(DIALECTS)}, got {self.cost_backend!r}"
+        if not self.cost_url:
+            return "no cost URL (JUPYTER_REMOTE_DEV_SPEND_URL)"
+        return None
+
+    def backend(self) -> AllocationBackend:
+        return AllocationBackend(
+            self.cost_backend,
+            self.cost_url,
+            self.user_label,
+            None,
+            self.timeout,
+            (self.team_label,),
+        )
+
+    def make_app(self) -> web.Application:
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+        settings = {
+            "spend_view": self,
+            "cache": SingleFlightCache(self.ttl),
+            "cookie_secret": os.urandom(32),
+            "xsrf_cookies": False,
+        }
+        return web.Application(
+            [
+                (prefix, PageHandler),
+                (url_path_join(prefix, "api/spend"), SpendHandler),
+                (url_path_join(prefix, "athena/report.html"), AthenaHandler),
+                (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+            ],
+            **settings,
+        )
+
+    def start(self):
+        problem = self.problem()
+        if problem:
+            self.log.error("spend view not started: %s", problem)
+            self.exit(1)
+        url = urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102"))
+        self.make_app().listen(url.port or 80, url.hostname or "127.0.0.1")
+        self.log.info("spend view on %s", url.geturl())
+        asyncio.get_event_loop().run_forever()
+
+
+class _Base(HubOAuthenticated, web.RequestHandler):
+    """Hub login; then the viewer's spend scope decides what they see (403 without it)."""
+
+    @property
+    def app(self) -> SpendViewApp:
+        return self.settings["spend_view"]
+
+    def viewer(self) -> Visibility:
+        seen = visibility(self.current_user.get("scopes", []))
+        if seen is None:
+            raise web.HTTPError(403, f"your account lacks the {SPEND_SCOPE} scope")
+        return seen
+
+    async def members(self, seen: Visibility) -> set[str]:
+        """The users a filtered viewer may see (group members from the hub API)."""
+        names = set(seen.users)
+        api = os.environ["JUPYTERHUB_API_URL"]
+        headers = {"Authorization": f"token {os.environ['JUPYTERHUB_API_TOKEN']}"}
+        try:
+            async with httpx.AsyncClient(timeout=10, headers=headers) as client:
+                for group in sorted(seen.groups):
+                    response = await client.get(url_path_join(api, "groups", group))
+                    if response.status_code == 404:
+                        continue  # a role naming a group that does not exist (yet) shows no one
+                    response.raise_for_status()
+                    names.update(response.json().get("users", []))
+        except (httpx.HTTPError, ValueError) as error:
+            raise web.HTTPError(502, f"the hub's group list is unavailable: {error}") from None
+        return names
+
+    async def view(self, week: str | None) -> dict:
+        seen = self.viewer()
+        week = week or last_complete_week(datetime.now(timezone.utc))
+        try:
+            start, _ = iso_week(week)
+        except ValueError as error:
+            raise web.HTTPError(400, str(error)) from None
+        previous = week_name(start - timedelta(days=7))
+        cache = self.settings["cache"]
+        backend = self.app.backend()
+        try:
+            current = await cache.get(week, lambda: backend.fetch_sets(window(week)))
+            before = await cache.get(previous, lambda: backend.fetch_sets(window(previous)))
+        except RemoteDevError as error:
+            raise web.HTTPError(error.status, str(error)) from None
+        allowed = None if seen.everyone else await self.members(seen)
+        result = build_view(
+            week,
+            current,
+            before,
+            (self.app.user_label, self.app.team_label),
+            lambda user, _team: allowed is None or user in allowed,
+            self.app.idle_threshold,
+            show_cluster=seen.everyone,
+        )
+        result["currency"] = self.app.currency
+        result["previous_week"] = previous
+        result["viewer"] = self.current_user["name"]
+        result["scope"] = "everyone" if seen.everyone else "filtered"
+        report = latest_report(self.app.athena_report_dir)
+        result["athena"] = report.summary if report else None
+        return result
+
+    def write_error(self, status_code, **kwargs):
+        error = kwargs.get("exc_info", (None, None))[1]
+        message = getattr(error, "log_message", None) or self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message}))
+
+
+class PageHandler(_Base):
+    @web.authenticated
+    async def get(self):
+        result = await self.view(self.get_argument("week", None))
+        self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        self.finish(render_page(result))
+
+
+class SpendHandler(_Base):
+    @web.authenticated
+    async def get(self):
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(await self.view(self.get_argument("week", None))))
+
+
+class AthenaHandler(_Base):
+    @web.authenticated
+    async def get(self):
+        self.viewer()
+        report = latest_report(self.app.athena_report_dir)
+        if report is None or report.html is None:
+            raise web.HTTPError(404, "no Athena report has been written yet")
+        with open(report.html, "rb") as f:
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(f.read())

@@ -1,0 +1,108 @@
+"""The spend view as one self-contained HTML page (inline CSS and SVG, no scripts, no assets)."""
+
+from __future__ import annotations
+
+from html import escape
+
+
+def money(value: float | None, currency: str) -> str:
+    return "n/a" if value is None else f"{value:,.2f} {escape(currency)}"
+
+
+def change(value: float | None) -> str:
+    """``+12%``, ``-3%``, or ``new`` when there was nothing the week before."""
+    return "new" if value is None else f"{value:+.0%}"
+
+
+def bars(rows: list[tuple[str, float]], currency: str) -> str:
+    """A horizontal bar chart as inline SVG."""
+    if not rows:
+        return "<p>No spend this week.</p>"
+    top = max(value for _, value in rows) or 1.0
+    height = 22 * len(rows)
+    parts = [f'<svg role="img" width="640" height="{height}" aria-label="spend per row">']
+    for i, (label, value) in enumerate(rows):
+        width = 360 * value / top
+        y = 22 * i
+        parts.append(
+            f'<text x="0" y="{y + 15}">{escape(label)}</text>'
+            f'<rect x="180" y="{y + 4}" width="{width:.1f}" height="14" class="bar"/>'
+            f'<text x="{186 + width:.1f}" y="{y + 15}">{money(value, currency)}</text>'
+        )
+    return "".join(parts) + "</svg>"
+
+
+def _users_table(users: list[dict], currency: str) -> str:
+    rows = "".join(
+        f'<tr data-user="{escape(u["user"])}"><td>{escape(u["user"])}</td>'
+        f"<td>{escape(u['team'])}</td><td class=cost>{money(u['cost'], currency)}</td>"
+        f"<td>{money(u['previous'], currency)}</td><td>{change(u['change'])}</td>"
+        f"<td>{u['efficiency']:.0%}</td><td>{'idle' if u['idle'] else ''}</td></tr>"
+        for u in users
+    )
+    return (
+        "<table><tr><th>User</th><th>Team</th><th>This week</th><th>Week before</th>"
+        f"<th>Change</th><th>Usage of request</th><th></th></tr>{rows}</table>"
+    )
+
+
+def _workgroup_cost(group: dict) -> str:
+    if group["billing"] == "capacity":
+        return "capacity reservation (billed per DPU-hour)"
+    return money(group["cost"], "USD")
+
+
+def _athena(report: dict | None) -> str:
+    if not report:
+        return "<p>No Athena report has been written yet.</p>"
+    groups = "".join(
+        f"<li>{escape(str(g['name']))}: {_workgroup_cost(g)}</li>" for g in report["workgroups"]
+    )
+    total = report.get("cost")
+    return (
+        f"<p>Week {escape(str(report['week']))}: "
+        f"{money(total if isinstance(total, int | float) else None, 'USD')} on demand "
+        f"({change(report.get('cost_change'))} on the week before). "
+        f'<a href="athena/report.html">Open the report</a></p><ul>{groups}</ul>'
+    )
+
+
+def render_page(view: dict) -> str:
+    """The page for one viewer's :func:`~.summary.build_view` result."""
+    currency = view["currency"]
+    cluster = view.get("cluster")
+    cluster_html = (
+        f"<h2>Cluster</h2><p>Idle capacity: <span id=cluster-idle>"
+        f"{money(cluster['idle_capacity'], currency)}</span>; pods without a user label: "
+        f"{money(cluster['unallocated'], currency)}</p>"
+        if cluster
+        else ""
+    )
+    scope = "all users" if view["scope"] == "everyone" else "the users you lead"
+    idle = view["idle_servers"]
+    previous = view["previous_total"]
+    trend = change((view["total"] - previous) / previous if previous else None)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Spend {escape(view["week"])}</title>
+<style>
+body {{ font: 14px system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; }} td, th {{ padding: 3px 10px; text-align: left; }}
+tr:nth-child(even) {{ background: #f3f3f3; }} .bar {{ fill: #1976d2; }}
+svg text {{ font-size: 12px; }}
+</style></head><body>
+<h1>Spend, week {escape(view["week"])}</h1>
+<p>Signed in as {escape(view["viewer"])}: showing {scope}.</p>
+<form method="get"><label>Week <input name="week" value="{escape(view["week"])}"></label>
+<button>Show</button></form>
+<p>Total <strong id=total>{money(view["total"], currency)}</strong>, week
+{escape(view["previous_week"])}: <span id=previous-total>{money(previous, currency)}</span>
+({trend}).</p>
+<h2>Per team</h2>{bars([(t["team"], t["cost"]) for t in view["teams"]], currency)}
+<h2>Top spenders</h2>{bars([(u["user"], u["cost"]) for u in view["top_spenders"]], currency)}
+<h2>Idle servers</h2><p><span id=idle-cost>{money(idle["cost"], currency)}</span> spent by
+{idle["users"]} server(s) that used less than {
+        view["idle_threshold"]:.0%} of what they requested.</p>
+<h2>Every user</h2>{_users_table(view["users"], currency)}
+{cluster_html}
+<h2>Athena queries</h2>{_athena(view.get("athena"))}
+</body></html>"""
