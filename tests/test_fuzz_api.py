@@ -24,7 +24,7 @@ import schemathesis
 from schemathesis.checks import not_a_server_error, status_code_conformance
 from schemathesis.config import SchemathesisConfig
 
-EXAMPLES = 12
+EXAMPLES = 8
 SEED = 12
 """Generated cases per operation and phase: ~40 operations stay well under a minute."""
 
