@@ -77,7 +77,7 @@ def _error_text(body: bytes) -> str:
 class AllocationBackend:
     """Fetch daily allocation sets of one user from Kubecost or OpenCost."""
 
-    def __init__(self, kind: str, url: str, label: str, user: str, timeout: float):
+    def __init__(self, kind: str, url: str, label: str, user: str, timeout: float, token: str = ""):
         if kind not in DIALECTS:
             raise ValueError(f"cost backend must be one of {sorted(DIALECTS)}, got {kind!r}")
         self.dialect = DIALECTS[kind]
@@ -86,6 +86,7 @@ class AllocationBackend:
         self.user = user
         self.timeout = timeout
         self.filter_supported = True
+        self.headers = {"Authorization": f"token {token}"} if token else {}
 
     @property
     def where(self) -> str:
@@ -132,7 +133,9 @@ class AllocationBackend:
         return self._parse(status, body, "filter" in params)
 
     async def _request(self, params: dict[str, str]) -> tuple[int, bytes]:
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, headers=self.headers
+        ) as client:
             async with client.stream("GET", self.endpoint, params=params) as response:
                 chunks, size = [], 0
                 async for chunk in response.aiter_bytes():

@@ -1,0 +1,1 @@
+"""Hub-managed services: JupyterHub ``services`` entries with a command."""
