@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 pytestmark = [
@@ -165,3 +166,15 @@ def test_cost_after_burning_cpu_is_a_local_estimate(hub):
     assert refused.status_code == 401 and refused.json()["data"] is None
     bob_on_alice = httpx.get(api + "cost", headers=bob, timeout=10)
     assert bob_on_alice.status_code == 403
+
+
+def test_the_meter_listens_on_loopback_only(hub):
+    """The service process the hub started has its listening sockets on 127.0.0.1 only."""
+    database = str(hub["workdir"] / "spend.sqlite")
+    (meter,) = [
+        p for p in psutil.process_iter(["cmdline"])
+        if "jupyter_remote_dev.services.spend_meter" in (p.info["cmdline"] or [])
+        and database in p.info["cmdline"]
+    ]  # fmt: skip
+    listening = [c.laddr for c in meter.net_connections("inet") if c.status == psutil.CONN_LISTEN]
+    assert listening and all(address.ip == "127.0.0.1" for address in listening), listening

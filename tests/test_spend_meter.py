@@ -305,3 +305,75 @@ def test_usage_rows_are_json_labels(store):
     _seed(store, 0.05)
     (row,) = {json.dumps(r.labels) for r in store.rows(0, time.time() + 60)}
     assert json.loads(row) == ALICE
+
+
+@pytest.fixture
+def meter_socket():
+    """A loopback socket for the service, bound before the Jupyter server reads its config."""
+    sock, port = bind_unused_port()
+    yield sock, port
+    sock.close()
+
+
+@pytest.fixture
+def remote_dev_config(meter_socket, monkeypatch):
+    """The environment local_config.py gives a user server, pointing at the meter's socket."""
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "tok-alice")
+    return {
+        "cost_backend": "opencost",
+        "cost_url": f"http://127.0.0.1:{meter_socket[1]}{PREFIX}",
+        "cost_label": "owner",
+        "cost_user": "alice",
+        "cost_hub_auth": True,
+        "cost_estimate_note": "A local estimate.",
+        "cost_cache_ttl": 60,
+    }
+
+
+async def test_get_cost_on_a_real_server_reads_the_meter(jp_fetch, meter_socket, tree, store):
+    """GET cost of a real Jupyter server: non-zero total, the note, valid per openapi.yaml."""
+    from .openapi_check import assert_response_matches
+
+    meter = Meter(store)
+    meter.sample([alice_server(tree.pid)], time.time())
+    tree.burn("reaped", 0.5)
+    meter.sample([alice_server(tree.pid)], time.time())
+    server = HTTPServer(make_app(PREFIX, Ledger(store, Rates(cpu_core_hour=36.0)), identify))
+    server.add_sockets([meter_socket[0]])
+    try:
+        response = await jp_fetch("remote-dev", "api", "cost", params={"window": "today"})
+    finally:
+        server.stop()
+    assert_response_matches(response, "GET", "/cost?window=today")
+    report = json.loads(response.body)
+    assert report["total"] > 0 and report["note"] == "A local estimate."
+
+
+def test_configure_local_spend_wires_service_role_and_servers(tmp_path, monkeypatch):
+    """The hub config gets the managed service, its role, and the servers' backend variables."""
+    from traitlets.config import Config
+
+    from jupyter_remote_dev.services.spend_meter.config import configure_local_spend
+    from jupyter_remote_dev.services.spend_meter.hub import SCOPES
+
+    monkeypatch.setenv("JUPYTER_REMOTE_DEV_SPEND_INTERVAL", "2.5")
+    c = Config()
+    c.CostLabels.user_label = "hub.jupyter.org/username"
+    url = configure_local_spend(c, tmp_path)
+    assert configure_local_spend(Config(), tmp_path) == url  # the same port after a restart
+    (service,) = c.JupyterHub.services.get_value([])
+    assert service["name"] == "spend-meter" and service["url"] == url
+    assert url.startswith("http://127.0.0.1:")
+    command = service["command"]
+    assert command[command.index("--db") + 1] == str(tmp_path / "spend.sqlite")
+    assert command[command.index("--interval") + 1] == "2.5"
+    assert command[command.index("--user-label") + 1] == "hub.jupyter.org/username"
+    (role,) = c.JupyterHub.load_roles.get_value([])
+    assert role == {"name": "spend-meter", "scopes": SCOPES, "services": ["spend-meter"]}
+    env = c.Spawner.environment.get_value({})
+    assert env["JUPYTER_REMOTE_DEV_COST_URL"] == f"{url}/services/spend-meter"
+    assert env["JUPYTER_REMOTE_DEV_COST_LABEL"] == "hub.jupyter.org/username"
+    spawner = type("S", (), {"user": type("U", (), {"name": "Ève Doe"})()})()
+    assert env["JUPYTER_REMOTE_DEV_COST_USER"](spawner).startswith("ve-doe---")
+    assert env["JUPYTER_REMOTE_DEV_COST_HUB_AUTH"] == "1"
+    assert "estimate" in env["JUPYTER_REMOTE_DEV_COST_NOTE"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sys
@@ -18,11 +19,22 @@ ESTIMATE_NOTE = (
 )
 
 
-def free_loopback_port() -> int:
-    """A port free on 127.0.0.1 right now."""
+def service_port(state_dir: Path) -> int:
+    """A free loopback port, the same as last time when it still is (kept in ``state_dir``).
+
+    A stable port keeps the URL that running user servers were given valid across hub restarts.
+    """
+    remembered = Path(state_dir) / "spend-meter.port"
+    with contextlib.suppress(OSError, ValueError):
+        port = int(remembered.read_text())
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))
+        return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port = sock.getsockname()[1]
+    remembered.write_text(f"{port}\n")
+    return port
 
 
 def user_label_value(spawner) -> str:
@@ -47,7 +59,7 @@ def configure_local_spend(
     if interval is None:
         interval = float(os.environ.get("JUPYTER_REMOTE_DEV_SPEND_INTERVAL", "15"))
     labels = CostLabels(config=c)
-    url = f"http://127.0.0.1:{port or free_loopback_port()}"
+    url = f"http://127.0.0.1:{port or service_port(state_dir)}"
     command = [
         sys.executable, "-m", "jupyter_remote_dev.services.spend_meter",
         "--db", str(Path(state_dir) / "spend.sqlite"),
