@@ -234,6 +234,13 @@ async def test_aggregation_and_filter_are_within_the_callers_own_servers(store):
     ("params", "parameter"),
     [
         ({"window": "3x"}, "window"),
+        ({"window": "99999999999d"}, "window"),
+        ({"window": "7d offset 99999999999w"}, "window"),
+        ({"window": "1,99999999999999999"}, "window"),
+        ({"window": "2026-01-02T00:00:00Z,2026-01-01T00:00:00Z"}, "window"),
+        ({"window": "2026-01-01T00:00:00,2026-01-02T00:00:00"}, "window"),
+        ({"window": "30d", "step": "1s"}, "step"),
+        ({"window": "7d", "step": "99999999999d"}, "step"),
         ({}, "window"),
         ({"window": "7d", "step": "0d"}, "step"),
         ({"window": "7d", "aggregate": "planet"}, "aggregate"),
@@ -377,3 +384,49 @@ def test_configure_local_spend_wires_service_role_and_servers(tmp_path, monkeypa
     assert env["JUPYTER_REMOTE_DEV_COST_USER"](spawner).startswith("ve-doe---")
     assert env["JUPYTER_REMOTE_DEV_COST_HUB_AUTH"] == "1"
     assert "estimate" in env["JUPYTER_REMOTE_DEV_COST_NOTE"]
+
+
+async def test_hub_unreachable_is_503_not_500(store):
+    """When the hub cannot check the token, the caller gets a clear 503 and no data."""
+
+    async def hub_down(token):
+        raise ConnectionRefusedError("hub down")
+
+    service = Service(store)
+    service.server.stop()
+    sock, port = bind_unused_port()
+    server = HTTPServer(make_app(PREFIX, service.ledger, hub_down))
+    server.add_sockets([sock])
+    try:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(
+                f"http://127.0.0.1:{port}{PREFIX}allocation",
+                params={"window": "1d"},
+                headers={"Authorization": "token tok-alice"},
+            )
+    finally:
+        server.stop()
+    assert response.status_code == 503 and response.json()["data"] is None
+
+
+def test_servers_of_reads_pids_and_teams_from_the_hub_model():
+    """Only integer PIDs count; the team label comes from the user's groups."""
+    from jupyter_remote_dev.hub.labels import CostLabels
+    from jupyter_remote_dev.services.spend_meter.hub import servers_of
+
+    labels = CostLabels(team_group_pattern="^team-")
+    model = {
+        "name": "alice",
+        "groups": ["staff", "team-ds"],
+        "servers": {
+            "": {"state": {"pid": 4242}, "started": "2026-01-01T10:00:00.000000Z"},
+            "gpu": {"state": {"pid": True}},
+            "pending": {"state": {}},
+            "odd": None,
+        },
+    }
+    (server,) = servers_of(model, labels)
+    assert (server.user, server.name, server.pid) == ("alice", "", 4242)
+    assert server.labels == {"owner": "alice", "team": "team-ds"}
+    assert server.started == datetime(2026, 1, 1, 10, tzinfo=timezone.utc).timestamp()
+    assert servers_of({"servers": {}}, labels) == []

@@ -45,18 +45,26 @@ def _pair(text: str) -> tuple[datetime, datetime] | None:
     parts = text.split(",")
     if len(parts) == 2:
         try:
-            a, b = (_utc(datetime.fromisoformat(p.strip().replace("Z", "+00:00"))) for p in parts)
+            a, b = (datetime.fromisoformat(p.strip().replace("Z", "+00:00")) for p in parts)
         except ValueError:
             return None
-        if a.tzinfo is None or b.tzinfo is None:
+        if a.tzinfo is None or b.tzinfo is None:  # RFC3339 names its offset
             return None
-        return a, b
+        return _utc(a), _utc(b)
     return None
 
 
 def parse_window(text: str, now: datetime) -> tuple[datetime, datetime]:
     """The [start, end) of an OpenCost window, UTC; raises :class:`ParameterError`."""
-    now = _utc(now)
+    try:
+        return _parse_window(text, _utc(now))
+    except (OverflowError, OSError, ValueError) as error:  # dates beyond datetime's range
+        if isinstance(error, ParameterError):
+            raise
+        raise ParameterError("window", f"illegal window: {text}") from None
+
+
+def _parse_window(text: str, now: datetime) -> tuple[datetime, datetime]:
     today = _midnight(now)
     sunday = today - timedelta(days=(today.weekday() + 1) % 7)
     first = today.replace(day=1)
@@ -88,7 +96,7 @@ def parse_step(text: str, window: tuple[datetime, datetime]) -> timedelta:
     if not text:
         return window[1] - window[0]
     match = _DURATION.match(text)
-    if not match or int(match.group(1)) == 0:
+    if not match or not 0 < int(match.group(1)) < 10**7:
         raise ParameterError("step", f"illegal duration: {text}")
     return timedelta(seconds=int(match.group(1)) * UNITS[match.group(2)])
 
