@@ -21,7 +21,7 @@ from jupyter_remote_dev.cost.backend import AllocationBackend
 from jupyter_remote_dev.services.spend_meter.allocation import Ledger
 from jupyter_remote_dev.services.spend_meter.meter import Meter, Server, tree_usage
 from jupyter_remote_dev.services.spend_meter.pricing import GIB, Rates
-from jupyter_remote_dev.services.spend_meter.store import UsageStore
+from jupyter_remote_dev.services.spend_meter.store import Baseline, Usage, UsageStore
 from jupyter_remote_dev.services.spend_meter.web import make_app
 
 from .spend_support import BurningTree
@@ -174,8 +174,8 @@ async def test_allocation_api_shape_and_prices(tree, store):
 def _seed(store, days_ago: float, user="alice", labels=ALICE, cpu=3600.0, ram=GIB * 3600):
     """One hour of recorded use ``days_ago`` days back (as the meter records it)."""
     start = time.time() - days_ago * 86400
-    store.record(user, "", {"labels": labels, "annotations": labels}, (start, start + 3600),
-                 cpu, ram)  # fmt: skip
+    meta = {"labels": labels, "annotations": labels}
+    store.record([Usage(user, "", meta, (start, start + 3600), cpu, ram)])
 
 
 async def test_windows_steps_and_accumulate(store):
@@ -430,3 +430,20 @@ def test_servers_of_reads_pids_and_teams_from_the_hub_model():
     assert server.labels == {"owner": "alice", "team": "team-ds"}
     assert server.started == datetime(2026, 1, 1, 10, tzinfo=timezone.utc).timestamp()
     assert servers_of({"servers": {}}, labels) == []
+
+
+def test_a_second_meter_on_the_same_history_is_refused(store, tmp_path):
+    """Two meters would keep separate baselines and count every process twice."""
+    with pytest.raises(RuntimeError, match="another spend meter is using"):
+        UsageStore(tmp_path / "state" / "spend.sqlite")
+
+
+def test_usage_and_baselines_are_written_together_or_not_at_all(store):
+    """A failure while saving baselines rolls back the usage of that sample too."""
+    usage = Usage("alice", "", {"labels": ALICE}, (time.time() - 10, time.time()), 1.0, 1.0)
+    broken = {("alice", ""): Baseline(1, 0.0, 1.0, None, time.time())}  # rss NOT NULL
+    with pytest.raises(Exception, match="NOT NULL"):
+        store.record([usage], baselines=broken)
+    assert store.rows(0, time.time() + 60) == [] and store.baselines() == {}
+    with pytest.raises(ValueError, match="finite"):
+        Usage("alice", "", {}, (0, 1), float("nan"), 0.0)

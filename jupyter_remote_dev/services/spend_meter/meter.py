@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from .store import Baseline, UsageStore
+from .store import Baseline, Usage, UsageStore
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class Meter:
     def sample(self, servers: list[Server], now: float) -> None:
         """Record each server's use since its last sample (since it started, if never seen)."""
         current: dict[tuple[str, str], Baseline] = {}
+        usages = []
         for server in servers:
             usage = tree_usage(server.pid, server.started)
             if usage is None:
@@ -93,7 +94,7 @@ class Meter:
                 cpu = usage.cpu_seconds
                 ram = usage.rss * (now - start)
             meta = {"labels": server.labels, "annotations": server.annotations}
-            self.store.record(server.user, server.name, meta, (start, now), cpu, ram)
+            usages.append(Usage(server.user, server.name, meta, (start, now), cpu, ram))
             current[key] = Baseline(server.pid, usage.created, usage.cpu_seconds, usage.rss, now)
+        self.store.record(usages, baselines=current)
         self.baselines = current
-        self.store.save_baselines(current)

@@ -6,6 +6,7 @@ it left off: CPU used while it was down is counted once, never again from the pr
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import sqlite3
@@ -78,13 +79,50 @@ def minute_shares(start: float, end: float) -> list[tuple[int, float]]:
     return shares
 
 
+@dataclass(frozen=True)
+class Usage:
+    """One server's use over a span of time (epoch seconds)."""
+
+    user: str
+    server: str
+    meta: dict
+    span: tuple[float, float]
+    cpu_core_seconds: float
+    ram_byte_seconds: float
+
+    def __post_init__(self):
+        values = (self.cpu_core_seconds, self.ram_byte_seconds)
+        if not all(math.isfinite(v) and v >= 0 for v in values):
+            raise ValueError("usage must be finite and >= 0")
+
+    def rows(self) -> list[tuple]:
+        """The usage table's rows: the use spread over the span's minutes in proportion."""
+        text = json.dumps(self.meta, sort_keys=True)
+        running = max(0.0, self.span[1] - self.span[0])
+        return [
+            (minute, self.user, self.server, text, self.cpu_core_seconds * share,
+             self.ram_byte_seconds * share, running * share)
+            for minute, share in minute_shares(*self.span)
+        ]  # fmt: skip
+
+
 class UsageStore:
-    """Thread-safe access to the history file (created 0600 on first use)."""
+    """Thread-safe access to the history file (created 0600 on first use).
+
+    One meter per file: a second one (a second hub on the same state folder) would keep its own
+    baselines and count every process twice, so it is refused.
+    """
 
     def __init__(self, path: Path):
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600, exist_ok=True)
+        self._lockfile = open(path.with_name(path.name + ".lock"), "a")
+        try:
+            fcntl.flock(self._lockfile, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lockfile.close()
+            raise RuntimeError(f"another spend meter is using {path}") from None
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
@@ -92,25 +130,14 @@ class UsageStore:
 
     def close(self) -> None:
         self._db.close()
+        self._lockfile.close()
 
-    def record(
-        self,
-        user: str,
-        server: str,
-        meta: dict,
-        span: tuple[float, float],
-        cpu_core_seconds: float,
-        ram_byte_seconds: float,
-    ) -> None:
-        """Add use over ``span`` (epoch seconds), spread over its minutes in proportion."""
-        if not all(math.isfinite(v) and v >= 0 for v in (cpu_core_seconds, ram_byte_seconds)):
-            raise ValueError("usage must be finite and >= 0")
-        text = json.dumps(meta, sort_keys=True)
-        running = max(0.0, span[1] - span[0])
-        rows = [
-            (minute, user, server, text, cpu_core_seconds * f, ram_byte_seconds * f, running * f)
-            for minute, f in minute_shares(*span)
-        ]
+    def record(self, usages: list[Usage], baselines: dict | None = None) -> None:
+        """Add each usage, spread over its span's minutes, and (if given) replace the baselines.
+
+        One transaction: a meter killed half-way leaves neither, so nothing is counted twice.
+        """
+        rows = [row for usage in usages for row in usage.rows()]
         with self._lock, self._db:
             self._db.executemany(
                 "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -120,6 +147,13 @@ class UsageStore:
                 "running_seconds = running_seconds + excluded.running_seconds",
                 rows,
             )
+            if baselines is not None:
+                self._db.execute("DELETE FROM baseline")
+                self._db.executemany(
+                    "INSERT INTO baseline VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(u, s, b.pid, b.created, b.cpu_seconds, b.rss, b.sampled_at)
+                     for (u, s), b in baselines.items()],
+                )  # fmt: skip
 
     def rows(self, start: float, end: float, user: str | None = None) -> list[UsageRow]:
         """Rows whose minute starts in [start, end), of one user or of all."""
@@ -152,14 +186,6 @@ class UsageStore:
         with self._lock:
             found = self._db.execute("SELECT * FROM baseline").fetchall()
         return {(row[0], row[1]): Baseline(*row[2:]) for row in found}
-
-    def save_baselines(self, baselines: dict[tuple[str, str], Baseline]) -> None:
-        """Replace all baselines (servers that stopped are forgotten)."""
-        rows = [(u, s, b.pid, b.created, b.cpu_seconds, b.rss, b.sampled_at)
-                for (u, s), b in baselines.items()]  # fmt: skip
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM baseline")
-            self._db.executemany("INSERT INTO baseline VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def prune(self, before: float) -> None:
         """Forget use older than ``before``."""
