@@ -97,14 +97,14 @@ def test_meter_records_cpu_and_memory_between_samples(tree, store):
     """The second sample records the CPU spent since the first and memory x time."""
     meter = Meter(store)
     meter.sample([alice_server(tree.pid)], time.time())
-    first = sum(r.cpu_core_seconds for r in store.rows(0, time.time() + 60))
+    first = sum(r.cpu_core_seconds for r in store.totals(0, time.time() + 60))
     tree.burn("reaped", 0.5)
     meter.sample([alice_server(tree.pid)], time.time())
-    rows = store.rows(0, time.time() + 60, "alice")
+    rows = store.totals(0, time.time() + 60, "alice")
     assert sum(r.cpu_core_seconds for r in rows) - first >= 0.45
     assert sum(r.ram_byte_seconds for r in rows) > 0
     assert {r.server for r in rows} == {""} and rows[0].labels == ALICE
-    assert store.rows(0, time.time() + 60, "bob") == []
+    assert store.totals(0, time.time() + 60, "bob") == []
 
 
 def test_history_and_baseline_survive_a_restart(tree, tmp_path):
@@ -114,13 +114,13 @@ def test_history_and_baseline_survive_a_restart(tree, tmp_path):
     Meter(store).sample([alice_server(tree.pid)], time.time())
     tree.burn("reaped", 0.5)
     Meter(store).sample([alice_server(tree.pid)], time.time())
-    before = sum(r.cpu_core_seconds for r in store.rows(0, time.time() + 60))
+    before = sum(r.cpu_core_seconds for r in store.totals(0, time.time() + 60))
     store.close()
 
     reopened = UsageStore(path)
-    assert sum(r.cpu_core_seconds for r in reopened.rows(0, time.time() + 60)) == before
+    assert sum(r.cpu_core_seconds for r in reopened.totals(0, time.time() + 60)) == before
     Meter(reopened).sample([alice_server(tree.pid)], time.time())  # nothing burnt meanwhile
-    after = sum(r.cpu_core_seconds for r in reopened.rows(0, time.time() + 60))
+    after = sum(r.cpu_core_seconds for r in reopened.totals(0, time.time() + 60))
     assert before >= 0.45 and after - before < 0.2
     reopened.close()
     assert path.stat().st_mode & 0o777 == 0o600
@@ -135,9 +135,9 @@ def test_a_stopped_server_is_forgotten_and_a_new_process_counted_from_its_start(
     other = BurningTree()
     try:
         other.burn("reaped", 0.3)
-        before = sum(r.cpu_core_seconds for r in store.rows(0, time.time() + 60))
+        before = sum(r.cpu_core_seconds for r in store.totals(0, time.time() + 60))
         meter.sample([alice_server(other.pid)], time.time())
-        after = sum(r.cpu_core_seconds for r in store.rows(0, time.time() + 60))
+        after = sum(r.cpu_core_seconds for r in store.totals(0, time.time() + 60))
         assert after - before >= 0.25
     finally:
         other.stop()
@@ -310,7 +310,7 @@ def test_rates_refuse_nonsense():
 
 def test_usage_rows_are_json_labels(store):
     _seed(store, 0.05)
-    (row,) = {json.dumps(r.labels) for r in store.rows(0, time.time() + 60)}
+    (row,) = {json.dumps(r.labels) for r in store.totals(0, time.time() + 60)}
     assert json.loads(row) == ALICE
 
 
@@ -444,6 +444,6 @@ def test_usage_and_baselines_are_written_together_or_not_at_all(store):
     broken = {("alice", ""): Baseline(1, 0.0, 1.0, None, time.time())}  # rss NOT NULL
     with pytest.raises(Exception, match="NOT NULL"):
         store.record([usage], baselines=broken)
-    assert store.rows(0, time.time() + 60) == [] and store.baselines() == {}
+    assert store.totals(0, time.time() + 60) == [] and store.baselines() == {}
     with pytest.raises(ValueError, match="finite"):
         Usage("alice", "", {}, (0, 1), float("nan"), 0.0)

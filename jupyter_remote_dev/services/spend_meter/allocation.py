@@ -17,7 +17,7 @@ from ...cost.model import sanitize_label_name
 from ...hub.labels import dns_slug
 from .filters import parse_filter
 from .pricing import Rates
-from .store import MINUTE, UsageRow, UsageStore
+from .store import MINUTE, Source, UsageStore
 from .windows import (
     ParameterError,
     parse_accumulate,
@@ -94,8 +94,8 @@ class Ledger:
                 raise ParameterError("aggregate", f"unknown aggregation {part!r}")
         return Query(windows, aggregate, parse_filter(params.get("filter", "")))
 
-    def properties(self, row: UsageRow) -> dict:
-        """The pod-like properties of a row (label names sanitized, as OpenCost stores them)."""
+    def properties(self, row: Source) -> dict:
+        """The pod-like properties of a source (label names sanitized, as OpenCost stores them)."""
         pod = f"jupyter-{dns_slug(row.user)}" + (f"--{dns_slug(row.server)}" if row.server else "")
         return {
             "cluster": "local",
@@ -122,31 +122,33 @@ class Ledger:
 
     def sets(self, query: Query, user: str | None) -> list[dict]:
         """One allocation set per window of the query, of ``user``'s servers only (None: all)."""
-        if not query.windows:
-            return []
-        first, last = query.windows[0][0], query.windows[-1][1]
-        rows = self.store.rows(first.timestamp(), last.timestamp(), user)
+        keys: dict[Source, tuple[str, dict] | None] = {}  # one server's labels: one answer
         result = []
         for start, end in query.windows:
-            groups: dict[str, list[tuple[UsageRow, dict]]] = defaultdict(list)
-            for row in rows:
-                if not start.timestamp() <= row.minute < end.timestamp():
-                    continue
-                properties = self.properties(row)
-                if query.predicate(properties):
-                    groups[self._key(properties, query.aggregate)].append((row, properties))
-            result.append({
-                key: self._allocation(key, members, start, end) for key, members in groups.items()
-            })  # fmt: skip
+            groups: dict[str, list] = defaultdict(list)
+            for totals in self.store.totals(start.timestamp(), end.timestamp(), user):
+                if totals.source not in keys:
+                    properties = self.properties(totals.source)
+                    keys[totals.source] = (
+                        (self._key(properties, query.aggregate), properties)
+                        if query.predicate(properties)
+                        else None
+                    )
+                found = keys[totals.source]
+                if found:
+                    groups[found[0]].append((totals, found[1]))
+            result.append(
+                {key: self._allocation(key, members, start, end) for key, members in groups.items()}
+            )
         return result
 
     def _allocation(self, key: str, members: list, start: datetime, end: datetime) -> dict:
         """One AllocationJSON object for the rows aggregated under ``key``."""
-        rows = [row for row, _ in members]
+        rows = [totals for totals, _ in members]
         cpu_hours = sum(r.cpu_core_seconds for r in rows) / 3600
         ram_byte_hours = sum(r.ram_byte_seconds for r in rows) / 3600
-        first = max(min(r.minute for r in rows), start.timestamp())
-        last = min(max(r.minute for r in rows) + MINUTE, end.timestamp())
+        first = max(min(r.first_minute for r in rows), start.timestamp())
+        last = min(max(r.last_minute for r in rows) + MINUTE, end.timestamp())
         hours = max(last - first, 0) / 3600
         cpu_cost = self.rates.cpu_cost(cpu_hours * 3600)
         ram_cost = self.rates.ram_cost(ram_byte_hours * 3600)

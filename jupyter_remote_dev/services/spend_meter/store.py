@@ -12,6 +12,7 @@ import math
 import sqlite3
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 MINUTE = 60
@@ -52,17 +53,44 @@ class Baseline:
 
 
 @dataclass(frozen=True)
-class UsageRow:
-    """One server's use in one minute, with the labels its user had then."""
+class Source:
+    """Whose use a row is: a user's server with the labels the user had then (shared by rows)."""
 
-    minute: int
     user: str
     server: str
-    labels: dict
-    annotations: dict
+    meta: str  # JSON {"labels": {...}, "annotations": {...}}
+
+    @cached_property
+    def labels(self) -> dict:
+        return json.loads(self.meta).get("labels", {})
+
+    @cached_property
+    def annotations(self) -> dict:
+        return json.loads(self.meta).get("annotations", {})
+
+
+@dataclass(frozen=True)
+class Totals:
+    """One source's use summed over the minutes of a time range."""
+
+    source: Source
     cpu_core_seconds: float
     ram_byte_seconds: float
     running_seconds: float
+    first_minute: int
+    last_minute: int
+
+    @property
+    def user(self) -> str:
+        return self.source.user
+
+    @property
+    def server(self) -> str:
+        return self.source.server
+
+    @property
+    def labels(self) -> dict:
+        return self.source.labels
 
 
 def minute_shares(start: float, end: float) -> list[tuple[int, float]]:
@@ -127,6 +155,7 @@ class UsageStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
+        self._sources: dict[tuple[str, str, str], Source] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -155,31 +184,30 @@ class UsageStore:
                      for (u, s), b in baselines.items()],
                 )  # fmt: skip
 
-    def rows(self, start: float, end: float, user: str | None = None) -> list[UsageRow]:
-        """Rows whose minute starts in [start, end), of one user or of all."""
-        query = "SELECT * FROM usage WHERE minute >= ? AND minute < ?"
+    def totals(self, start: float, end: float, user: str | None = None) -> list[Totals]:
+        """Use per source over the minutes that start in [start, end), of one user or of all."""
+        query = (
+            "SELECT user, server, meta, SUM(cpu_core_seconds), SUM(ram_byte_seconds), "
+            "SUM(running_seconds), MIN(minute), MAX(minute) FROM usage "
+            "WHERE minute >= ? AND minute < ?"
+        )
         args: list = [start, end]
         if user is not None:
             query += " AND user = ?"
             args.append(user)
         with self._lock:
-            found = self._db.execute(query + " ORDER BY minute", args).fetchall()
-        result = []
-        for minute, user_name, server, text, cpu, ram, running in found:
-            meta = json.loads(text)
-            result.append(
-                UsageRow(
-                    minute,
-                    user_name,
-                    server,
-                    meta.get("labels", {}),
-                    meta.get("annotations", {}),
-                    cpu,
-                    ram,
-                    running,
-                )  # fmt: skip
-            )
-        return result
+            found = self._db.execute(query + " GROUP BY user, server, meta", args).fetchall()
+        return [
+            Totals(self._source(user_name, server, meta), *sums)
+            for user_name, server, meta, *sums in found
+        ]
+
+    def _source(self, user: str, server: str, meta: str) -> Source:
+        """One Source object per distinct source, so its parsed labels are reused."""
+        key = (user, server, meta)
+        if key not in self._sources:
+            self._sources[key] = Source(user, server, meta)
+        return self._sources[key]
 
     def baselines(self) -> dict[tuple[str, str], Baseline]:
         """(user, server) -> last sample."""
