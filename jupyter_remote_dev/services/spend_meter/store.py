@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS usage (
     running_seconds REAL NOT NULL,
     PRIMARY KEY (minute, user, server, meta)
 );
+CREATE INDEX IF NOT EXISTS usage_by_user ON usage (user, minute);
 CREATE TABLE IF NOT EXISTS baseline (
     user TEXT NOT NULL,
     server TEXT NOT NULL,
