@@ -168,13 +168,49 @@ def test_cost_after_burning_cpu_is_a_local_estimate(hub):
     assert bob_on_alice.status_code == 403
 
 
-def test_the_meter_listens_on_loopback_only(hub):
-    """The service process the hub started has its listening sockets on 127.0.0.1 only."""
+def meter_process(hub) -> psutil.Process | None:
+    """The spend meter the hub started (found by its history file), if running."""
     database = str(hub["workdir"] / "spend.sqlite")
-    (meter,) = [
+    found = [
         p for p in psutil.process_iter(["cmdline"])
         if "jupyter_remote_dev.services.spend_meter" in (p.info["cmdline"] or [])
         and database in p.info["cmdline"]
     ]  # fmt: skip
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+def test_the_meter_listens_on_loopback_only(hub):
+    """The service process the hub started has its listening sockets on 127.0.0.1 only."""
+    meter = meter_process(hub)
     listening = [c.laddr for c in meter.net_connections("inet") if c.status == psutil.CONN_LISTEN]
     assert listening and all(address.ip == "127.0.0.1" for address in listening), listening
+
+
+def test_history_survives_a_restart_of_the_meter(hub):
+    """Killed, the meter is restarted by the hub and still knows the CPU burnt before."""
+    alice = token(hub, "alice")
+    meter_url = f"{hub['url']}services/spend-meter/allocation"
+    params = {"window": "today", "aggregate": "label:owner", "accumulate": "true"}
+
+    def alice_cpu():
+        with contextlib.suppress(httpx.HTTPError, ValueError, KeyError):
+            response = httpx.get(meter_url, params=params, headers=alice, timeout=10)
+            return response.json()["data"][0].get("alice", {}).get("cpuCoreHours")
+
+    before = alice_cpu()
+    assert before and before * 3600 >= 2.9  # after test_cost_after_burning_cpu...
+    old = meter_process(hub)
+    old.terminate()
+
+    def exited():
+        try:
+            return old.status() == psutil.STATUS_ZOMBIE  # until the hub's poll reaps it
+        except psutil.NoSuchProcess:
+            return True
+
+    wait_for(exited, 15, "the meter stops on SIGTERM")
+    restarted = wait_for(lambda: (p := meter_process(hub)) and p.pid != old.pid and p, 60,
+                         "the hub restarts the meter")  # fmt: skip
+    after = wait_for(alice_cpu, 30, "the restarted meter answers")
+    assert after >= before and restarted.is_running()
