@@ -240,6 +240,7 @@ async def test_aggregation_and_filter_are_within_the_callers_own_servers(store):
         ({"window": "2026-01-02T00:00:00Z,2026-01-01T00:00:00Z"}, "window"),
         ({"window": "2026-01-01T00:00:00,2026-01-02T00:00:00"}, "window"),
         ({"window": "30d", "step": "1s"}, "step"),
+        ({"window": "1,9999999999", "accumulate": "hour"}, "accumulate"),
         ({"window": "7d", "step": "99999999999d"}, "step"),
         ({}, "window"),
         ({"window": "7d", "step": "0d"}, "step"),

@@ -19,6 +19,7 @@ from .filters import parse_filter
 from .pricing import Rates
 from .store import MINUTE, Source, UsageStore
 from .windows import (
+    MAX_SETS,
     ParameterError,
     parse_accumulate,
     parse_step,
@@ -83,6 +84,8 @@ class Ledger:
         elif accumulate:
             windows, start = [], period_start(window[0], accumulate)
             while start < window[1]:
+                if len(windows) == MAX_SETS:
+                    raise ParameterError("accumulate", f"more than {MAX_SETS} sets")
                 end = _next_period(start, accumulate)
                 windows.append((max(start, window[0]), min(end, window[1])))
                 start = end
@@ -94,17 +97,18 @@ class Ledger:
                 raise ParameterError("aggregate", f"unknown aggregation {part!r}")
         return Query(windows, aggregate, parse_filter(params.get("filter", "")))
 
-    def properties(self, row: Source) -> dict:
+    def properties(self, source: Source) -> dict:
         """The pod-like properties of a source (label names sanitized, as OpenCost stores them)."""
-        pod = f"jupyter-{dns_slug(row.user)}" + (f"--{dns_slug(row.server)}" if row.server else "")
+        user, server = source.user, source.server
+        pod = f"jupyter-{dns_slug(user)}" + (f"--{dns_slug(server)}" if server else "")
         return {
             "cluster": "local",
             "node": self.node,
             "namespace": "jupyterhub",
             "pod": pod,
             "container": "notebook",
-            "labels": {sanitize_label_name(k): v for k, v in row.labels.items()},
-            "annotations": {sanitize_label_name(k): v for k, v in row.annotations.items()},
+            "labels": {sanitize_label_name(k): v for k, v in source.labels.items()},
+            "annotations": {sanitize_label_name(k): v for k, v in source.annotations.items()},
         }
 
     def _key(self, properties: dict, aggregate: list[str]) -> str:

@@ -10,6 +10,9 @@ _DURATION = re.compile(r"(\d+)([smhdw])\Z")
 _WINDOW_DURATION = re.compile(r"(\d+)([mhdw])(?: offset (\d+)([mhdw]))?\Z")
 DAY = timedelta(days=1)
 
+#: Most sets one answer may hold (steps or calendar periods).
+MAX_SETS = 10_000
+
 #: accumulate= values that group step sets into calendar periods (anything else but true: none).
 PERIODS = ("hour", "day", "week", "month", "quarter")
 
@@ -127,7 +130,7 @@ def steps(window: tuple[datetime, datetime], step: timedelta) -> list[tuple[date
     """The step windows from the window's start (the last one cut at the window's end)."""
     start, end = window
     found = []
-    while start < end and len(found) < 10_000:
+    while start < end and len(found) < MAX_SETS:
         found.append((start, min(start + step, end)))
         start += step
     if start < end:
