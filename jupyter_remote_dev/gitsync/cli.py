@@ -1,21 +1,27 @@
 """``jupyter remote-dev git init|cycle|status`` (also ``python -m jupyter_remote_dev.gitsync``).
 
 Runs the engine on this machine: in the user's pod (an init container runs ``init``, a preStop
-hook runs ``cycle --wait 30``) or wherever the workspace lives. Settings default to the
-``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set; options override them.
+hook runs ``cycle --wait 30``) or wherever the workspace lives. ``cycle`` and ``status`` use the
+settings the running server recorded (its command line and config files included, see
+:mod:`.record`); ``init``, and every command where no server recorded any, uses the
+``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set. Options override both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import sys
+from pathlib import Path
 
 from traitlets import Float, Unicode
 
 from ..cliapp import CommandApp, SubcommandApp, described
-from .config import SyncSettings
+from .config import ENV_PREFIX, SyncSettings
 from .engine import GitSync
 from .errors import GitSyncBusyError, GitSyncError
+from .record import RECORD, load_recorded, recorded_workspace
 
 EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another cycle holds the lock
@@ -51,6 +57,9 @@ class GitCommand(CommandApp):
         help="Seconds to wait for a running cycle to finish before giving up (exit code 75).",
     )
 
+    #: Whether the settings a running server recorded take precedence over the environment.
+    use_recorded = True
+
     def make_sync(self) -> GitSync:
         overrides = {
             "repo": self.repo or None,
@@ -59,10 +68,33 @@ class GitCommand(CommandApp):
             "workspace": self.workspace or None,
         }
         try:
-            return GitSync(SyncSettings.from_env(**overrides), logger=self.log)
+            return GitSync(self.effective_settings(overrides), logger=self.log)
         except GitSyncError as error:
             self.log.error("%s", error.message)
             self.exit(EXIT_ERROR)
+
+    def effective_settings(self, overrides: dict) -> SyncSettings:
+        """The settings the server recorded for the workspace (see :mod:`.record`), else the
+        ``JUPYTER_REMOTE_DEV_GIT_*`` variables; options given on the command line win."""
+        workspace = self.workspace_with_record()
+        recorded = load_recorded(workspace) if workspace else None
+        if recorded is None:
+            return SyncSettings.from_env(**overrides)
+        self.log.info("using the sync settings the server recorded in %s", workspace)
+        given = {k: v for k, v in overrides.items() if v is not None and k != "workspace"}
+        return dataclasses.replace(recorded, **given).validated()
+
+    def workspace_with_record(self) -> Path | None:
+        """The workspace whose record applies: ``--workspace``, else the one a server on this
+        machine named in the Jupyter runtime dir, else ``$JUPYTER_REMOTE_DEV_GIT_WORKSPACE``/cwd."""
+        if not self.use_recorded:
+            return None
+        if self.workspace:
+            return Path(self.workspace).expanduser().absolute()
+        pointed = recorded_workspace(self.runtime_dir)
+        if pointed is not None and (pointed / ".git" / RECORD).is_file():
+            return pointed
+        return Path(os.environ.get(ENV_PREFIX + "WORKSPACE", "").strip() or ".").absolute()
 
     def run_step(self, step_name: str) -> None:
         sync = self.make_sync()
@@ -88,6 +120,7 @@ class GitInitApp(GitCommand):
 
     name = "jupyter-remote-dev-git-init"
     description = __doc__
+    use_recorded = False  # runs before the server (the init container): the hub's variables rule
 
     def start(self):
         self.run_step("init")
