@@ -26,6 +26,7 @@ from functools import lru_cache
 
 import pluggy
 
+from .branch_imports import prepare_imports
 from .slug import TAG_PREFIX, branch_dag_id, is_slug, is_valid_dag_id
 
 hookimpl = pluggy.HookimplMarker("airflow.policy")
@@ -111,6 +112,17 @@ def apply_branch_policy(dag, slug: str, branch_dir: str) -> None:
     elif tag not in tags:
         tags = [*tags, tag]
     dag.tags = tags
+
+
+@hookimpl(tryfirst=True)
+def get_dagbag_import_timeout(dag_file_path: str) -> None:
+    """Called by Airflow right before it imports each DAG file: make a branch file's imports
+    resolve in its own branch folder (:mod:`.branch_imports`). Answers None, so the configured
+    timeout (``core.dagbag_import_timeout`` or an ``airflow_local_settings`` hook) still rules."""
+    roots = branch_roots()
+    if roots:
+        located = locate_branch(dag_file_path, roots)
+        prepare_imports(located[1] if located else None, roots)
 
 
 @hookimpl
