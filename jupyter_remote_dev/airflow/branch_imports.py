@@ -9,7 +9,9 @@ branch's) already-imported ``lib``. :func:`prepare_imports` runs just before Air
 DAG file (through the ``get_dagbag_import_timeout`` policy hook, the one hook Airflow calls per
 file before running it) and:
 
-* puts the file's branch folder first on ``sys.path`` (and takes the previous one off);
+* puts the file's branch folder on ``sys.path`` just before the DAG folders (the DAGs folder and
+  the branch roots, which Airflow appends after the installed packages), and takes the previous
+  one off;
 * forgets modules imported from any other branch folder;
 * for a branch file, forgets already-imported modules of the names the branch folder provides
   at its top level (``lib`` above), unless they are the standard library's or installed packages'.
@@ -48,8 +50,26 @@ def prepare_imports(branch_dir: str | None, roots: list[str]) -> None:
         ):
             del sys.modules[name]
     if branch_dir:
-        sys.path.insert(0, branch_dir)
+        sys.path.insert(_dag_folders_position(roots), branch_dir)
         _current.append(branch_dir)
+
+
+def _dag_folders_position(roots: list[str]) -> int:
+    """Where DAG folders start on ``sys.path``: after the standard library and installed packages
+    (Airflow appends its DAGs folder and bundle roots there), before the first DAG folder. So a
+    branch folder shadows main's helpers, never an installed package."""
+    folders = {os.path.realpath(p) for p in roots}
+    settings = sys.modules.get("airflow.settings")
+    if isinstance(getattr(settings, "DAGS_FOLDER", None), str):
+        folders.add(os.path.realpath(settings.DAGS_FOLDER))
+    first_dag_folder, after_installed = len(sys.path), 0
+    for index, entry in enumerate(sys.path):
+        real = os.path.realpath(entry) if entry else ""
+        if real in folders:
+            first_dag_folder = min(first_dag_folder, index)
+        elif (real + os.sep).startswith(_INSTALL_PREFIXES):
+            after_installed = index + 1
+    return min(first_dag_folder, after_installed)
 
 
 def _module_path(module) -> str | None:
