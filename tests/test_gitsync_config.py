@@ -153,7 +153,7 @@ def test_config_branch_template_makes_odd_user_names_valid_refs(name):
     assert validate_branch(branch) == branch
 
 
-@hypothesis_settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=80))
 def test_config_every_user_name_gives_a_valid_ref(name):
     """Property, against the real git: any Unicode user name becomes a valid branch name."""
@@ -162,7 +162,7 @@ def test_config_every_user_name_gives_a_valid_ref(name):
     assert expand_sync_branch("remote-dev/{username}", name) == branch  # deterministic
 
 
-@hypothesis_settings(max_examples=200, deadline=None)
+@hypothesis_settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(max_size=20), min_size=2, max_size=6, unique=True))
 def test_config_two_user_names_never_share_a_branch(names):
     """Property: distinct user names give distinct branches, hashed or not."""
