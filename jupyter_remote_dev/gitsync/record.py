@@ -10,6 +10,7 @@ ever ran (the init container), it falls back to the ``JUPYTER_REMOTE_DEV_GIT_*``
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -58,7 +59,8 @@ def record_settings(settings: SyncSettings, runtime_dir: str | os.PathLike | Non
 def forget_pointer(runtime_dir: str | os.PathLike, workspace: Path) -> None:
     """Remove the pointer at server shutdown, if it still names ``workspace``."""
     if recorded_workspace(runtime_dir) == Path(workspace):
-        Path(runtime_dir, POINTER).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # shutting down: nothing more to do about it
+            Path(runtime_dir, POINTER).unlink()
 
 
 def recorded_workspace(runtime_dir: str | os.PathLike) -> Path | None:
