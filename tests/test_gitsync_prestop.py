@@ -129,6 +129,15 @@ def test_prestop_cycle_uses_the_running_servers_command_line_and_config(pod, tmp
         server.stop()
     assert "big.bin" not in branch_files(pod["bare"], pod["branch"])  # nor did the final cycle
     assert not pointer.exists()  # a stopped server names no workspace
+    # the next pod's init container: the hub's variables, the server's commit rules
+    write(root / "big2.bin", b"y" * (68 * 1024))
+    write(root / "more.tmp", "scratch\n")
+    write(root / "ok2.txt", "ok\n")
+    env = {**pod["env"], "JUPYTER_REMOTE_DEV_GIT_WORKSPACE": str(root)}
+    result = run_cli(tmp_path, env, "init")
+    assert result.returncode == 0 and "skipped: big2.bin" in result.stdout, result.stderr
+    files = branch_files(pod["bare"], pod["branch"])
+    assert "ok2.txt" in files and "big2.bin" not in files and "more.tmp" not in files
 
 
 def test_prestop_cycle_finds_a_workspace_outside_its_working_directory(pod, tmp_path):
@@ -185,6 +194,9 @@ def test_cycle_refuses_a_damaged_record_with_a_clear_message(pod, tmp_path):
     result = run_cli(tmp_path, env, "cycle")
     assert result.returncode == 1 and f"{record}: " in result.stderr and "ext::" in result.stderr
     assert "new.txt" not in branch_files(pod["bare"], pod["branch"])
+    result = run_cli(tmp_path, env, "init")  # the pod must still start: warn, use the variables
+    assert result.returncode == 0 and f"{record}: " in result.stderr
+    assert "new.txt" in branch_files(pod["bare"], pod["branch"])
 
 
 def test_stop_timeout_leaves_room_for_the_prestop_cycle_in_the_grace_period():

@@ -4,7 +4,8 @@ Runs the engine on this machine: in the user's pod (an init container runs ``ini
 hook runs ``cycle --wait 30``) or wherever the workspace lives. ``cycle`` and ``status`` use the
 settings the running server recorded (its command line and config files included, see
 :mod:`.record`); ``init``, and every command where no server recorded any, uses the
-``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set. Options override both.
+``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set (``init`` with the recorded commit
+rules). Options override both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from .engine import GitSync
 from .errors import GitSyncBusyError, GitSyncError
 from .record import RECORD, load_recorded, recorded_workspace
 
+#: Settings only the server's command line or config files can set, not the hub's variables.
+COMMIT_RULES = ("max_file_size", "include", "exclude")
 EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another cycle holds the lock
 
@@ -57,9 +60,6 @@ class GitCommand(CommandApp):
         help="Seconds to wait for a running cycle to finish before giving up (exit code 75).",
     )
 
-    #: Whether the settings a running server recorded take precedence over the environment.
-    use_recorded = True
-
     def make_sync(self) -> GitSync:
         overrides = {
             "repo": self.repo or None,
@@ -87,8 +87,6 @@ class GitCommand(CommandApp):
     def workspace_with_record(self) -> Path | None:
         """The workspace whose record applies: ``--workspace``, else the one a server on this
         machine named in the Jupyter runtime dir, else ``$JUPYTER_REMOTE_DEV_GIT_WORKSPACE``/cwd."""
-        if not self.use_recorded:
-            return None
         if self.workspace:
             return Path(self.workspace).expanduser().absolute()
         pointed = recorded_workspace(self.runtime_dir)
@@ -120,7 +118,22 @@ class GitInitApp(GitCommand):
 
     name = "jupyter-remote-dev-git-init"
     description = __doc__
-    use_recorded = False  # runs before the server (the init container): the hub's variables rule
+
+    def effective_settings(self, overrides: dict) -> SyncSettings:
+        """The hub's variables (init runs before the server, and a record on the volume is the
+        previous pod's), with the commit rules only the server's config can set (size limit,
+        include, exclude) taken from the record the server left, if any."""
+        settings = SyncSettings.from_env(**overrides)
+        try:
+            recorded = load_recorded(settings.workspace)
+        except GitSyncError as error:  # never keep the pod from starting over it
+            self.log.warning("%s; using the environment's settings", error.message)
+            return settings
+        if recorded is None:
+            return settings
+        self.log.info("using the commit rules the server recorded in %s", settings.workspace)
+        rules = {key: getattr(recorded, key) for key in COMMIT_RULES}
+        return dataclasses.replace(settings, **rules).validated()
 
     def start(self):
         self.run_step("init")
