@@ -31,3 +31,24 @@ def test_package_matches_nested_paths_and_files_by_relative_path(tmp_path):
     for rel in ["src/.git/HEAD", "src/a.py", "src/build/out.bin", "data/x.csv", ".env"]:
         write(tmp_path / rel)
     assert zipped(tmp_path, [".git", "build", "data/*", ".env"]) == {"src/a.py"}
+
+
+def test_package_does_not_walk_ignored_dot_folders(tmp_path, monkeypatch):
+    """An ignored '.git' or '.venv' is pruned, not walked file by file and then dropped."""
+    import os
+
+    from jupyter_remote_dev.ray import package
+
+    for rel in [".git/objects/ab/cd", ".venv/lib/site.py", "main.py"]:
+        write(tmp_path / rel)
+    walked = []
+    real_walk = os.walk
+
+    def recording_walk(top, *args, **kwargs):
+        for entry in real_walk(top, *args, **kwargs):
+            walked.append(os.path.relpath(entry[0], tmp_path))
+            yield entry
+
+    monkeypatch.setattr(package.os, "walk", recording_walk)
+    assert zipped(tmp_path, [".git", ".venv"]) == {"main.py"}
+    assert walked == ["."]
