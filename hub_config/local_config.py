@@ -68,6 +68,13 @@ if os.getuid() == 0:
 # jupyter-remote-dev needs no line here: installing the package enables the server extension
 # (its jupyter_server_config.d file), so every user server started above serves remote-dev/api/.
 
+# ----- spend: a local OpenCost metering each user's server (issue 15) -----
+# A hub-managed service prices each server's process tree at OpenCost's default rates; the servers'
+# ordinary OpenCost backend reads it (see jupyter_remote_dev/services/spend_meter/).
+from jupyter_remote_dev.services.spend_meter.config import configure_local_spend  # noqa: E402
+
+configure_local_spend(c, hub_dir)
+
 # ----- Ray (issue 8) -----
 # A local Ray head for the demo, started here (or found running) when Ray is installed; its
 # address reaches every user server as RAY_ADDRESS, as the KubeSpawner hooks do in a cluster.

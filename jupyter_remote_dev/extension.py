@@ -136,12 +136,14 @@ class RemoteDevExtension(
                     author_email=self.git_author_email,
                 )
                 sync = GitSync(settings, logger=self.log)
-            self._git_service = SyncService(sync, self.git_interval, workspace, self.log)
+            self._git_service = SyncService(
+                sync, self.git_interval, workspace, self.log, self.serverapp.runtime_dir
+            )
         return self._git_service
 
     async def _start_jupyter_server_extension(self, serverapp):
-        """Background work once the event loop runs: the git sync timer."""
-        self.git_sync_service.start_timer()
+        """Background work once the event loop runs: git sync (settings record, timer)."""
+        self.git_sync_service.start()
         self._upload_sweeper = files_handlers.start_upload_sweeper(serverapp.web_app.settings)
 
     async def stop_extension(self):

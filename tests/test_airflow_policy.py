@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import jupyter_remote_dev
 from jupyter_remote_dev.airflow.cleanup import (
     AirflowAPI,
     AirflowAPIError,
@@ -58,7 +59,66 @@ ETL = textwrap.dedent(
     """
 )
 SHARED = 'from airflow.sdk import DAG\nwith DAG("shared_upstream", schedule=None):\n    pass\n'
+MAIN_REPORT = (
+    "from airflow.sdk import dag\n@dag(schedule=None)\ndef report():\n    pass\nreport()\n"
+)
+DECORATED = textwrap.dedent(
+    """\
+    import airflow.sdk as af
+    from airflow.sdk import DAG, dag
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+
+    @dag(schedule=None)
+    def report():
+        EmptyOperator(task_id="done")
+
+    report()
+
+    @af.dag(schedule=None)
+    def daily_load():
+        TriggerDagRunOperator(task_id="fire_report", trigger_dag_id="report")
+
+    daily_load()
+
+    @dag("by_position", schedule=None)
+    def not_the_id():
+        TriggerDagRunOperator(task_id="fire_daily", trigger_dag_id="daily_load")
+
+    not_the_id()
+
+    with DAG(dag_id="by_keyword", schedule=None):
+        TriggerDagRunOperator(task_id="fire_position", trigger_dag_id="by_position")
+    """
+)
+#: A DAG that imports a helper module of its own DAG folder (main and each branch have one).
+HELPERS = textwrap.dedent(
+    """\
+    from airflow.sdk import DAG
+    from lib.util import VALUE
+
+    with DAG("helpers", schedule=None, tags=[VALUE]):
+        pass
+    """
+)
 BRANCHES = ["feature/A", "feature-a"]  # one CI_COMMIT_REF_SLUG in GitLab, two branches here
+MAIN_DAG_IDS = {"etl", "upstream", "shared_upstream", "report", "helpers"}
+BRANCH_DAG_IDS = ["etl", "upstream", "report", "daily_load", "by_position", "by_keyword", "helpers"]
+
+
+def helper_value(where: str) -> str:
+    """What ``lib.util.VALUE`` says in the main DAG folder or a branch."""
+    return f"lib of {where}"
+
+
+def branch_tree(branch: str) -> dict[str, str]:
+    return {
+        "etl.py": f"# {branch}\n{ETL}",
+        "decorated.py": DECORATED,
+        "helpers.py": HELPERS,
+        "lib/__init__.py": "",
+        "lib/util.py": f"VALUE = {helper_value(branch)!r}\n",
+    }
 
 
 def airflow_env(home: Path, branch_root: Path) -> dict:
@@ -83,6 +143,8 @@ def airflow_env(home: Path, branch_root: Path) -> dict:
             ]
         ),
         "JUPYTER_REMOTE_DEV_DAGS_BRANCH_ROOT": str(branch_root),
+        # the venv has this package installed from some checkout: test the code under test
+        "PYTHONPATH": str(Path(jupyter_remote_dev.__file__).parents[1]),
     }
 
 
@@ -106,11 +168,13 @@ def parsed(s3, tmp_path_factory):
         pytest.fail(f"no Airflow virtualenv at {AIRFLOW_VENV}: run bash .ci/airflow-venv.sh")
     home = tmp_path_factory.mktemp("airflow")
     branch_root = home / "branches"
-    write_tree(home / "dags", {"etl.py": ETL, "shared.py": SHARED})
+    main = {"etl.py": ETL, "shared.py": SHARED, "report.py": MAIN_REPORT, "helpers.py": HELPERS}
+    main |= {"lib/__init__.py": "", "lib/util.py": f"VALUE = {helper_value('main')!r}\n"}
+    write_tree(home / "dags", main)
     started = time.perf_counter()
     store = s3.new_store()
     for branch in BRANCHES:
-        write_tree(home / "src" / branch_slug(branch), {"etl.py": f"# {branch}\n{ETL}"})
+        write_tree(home / "src" / branch_slug(branch), branch_tree(branch))
         publish(store, branch, home / "src" / branch_slug(branch))
     assert sorted(sync_once(store, branch_root).updated) == sorted(map(branch_slug, BRANCHES))
     worker_root = home / "worker" / "branches"
@@ -132,11 +196,13 @@ def parsed(s3, tmp_path_factory):
 
 def test_policy_both_branches_present_and_suffixed(parsed):
     """Main DAGs keep their IDs; each branch's copies get their own suffix, no import errors."""
-    expected = {"etl", "upstream", "shared_upstream"} | {
-        branch_dag_id(d, branch_slug(b)) for b in BRANCHES for d in ["etl", "upstream"]
+    expected = MAIN_DAG_IDS | {
+        branch_dag_id(d, branch_slug(b)) for b in BRANCHES for d in BRANCH_DAG_IDS
     }
-    assert set(parsed["db"]["dags"]) == expected
     assert parsed["db"]["errors"] == []
+    assert set(parsed["db"]["dags"]) == expected
+    package = Path(jupyter_remote_dev.__file__).parent
+    assert Path(parsed["db"]["package"]) == package  # Airflow ran the code under test
     for branch in BRANCHES:
         fileloc = parsed["db"]["dags"][branch_dag_id("etl", branch_slug(branch))]["fileloc"]
         assert fileloc == str(parsed["home"] / "branches" / branch_slug(branch) / "etl.py")
@@ -174,6 +240,60 @@ def test_policy_references_follow_inside_the_branch(parsed):
             "wait_shared": "shared_upstream",  # not defined in the branch: left alone
             "trigger": branch_dag_id("upstream", slug),
         }
+
+
+def test_policy_decorated_dags_are_renamed_and_their_triggers_follow(parsed):
+    """@dag, @dag(...), @module.dag(...) and DAG(dag_id=...) DAGs get the branch suffix, and a
+    trigger aimed at one of them fires the branch's copy, never main's DAG of that name."""
+    dags = parsed["db"]["dags"]
+    assert dags["report"]["refs"] == {} and dags["report"]["bundle"] == "dags-folder"
+    for branch in BRANCHES:
+        slug = branch_slug(branch)
+        ids = {name: branch_dag_id(name, slug) for name in BRANCH_DAG_IDS}
+        assert dags[ids["report"]]["paused"] is True
+        assert dags[ids["daily_load"]]["refs"] == {"fire_report": ids["report"]}
+        assert dags[ids["by_position"]]["refs"] == {"fire_daily": ids["daily_load"]}
+        assert dags[ids["by_keyword"]]["refs"] == {"fire_position": ids["by_position"]}
+
+
+def test_policy_branch_dags_import_their_own_helper_modules(parsed):
+    """`from lib.util import VALUE` in a branch DAG imports that branch's lib/util.py, never
+    main's copy nor the other branch's, though one Airflow process parses them all."""
+    dags = parsed["db"]["dags"]
+    assert dags["helpers"]["tags"] == [helper_value("main")]
+    for branch in BRANCHES:
+        tags = dags[branch_dag_id("helpers", branch_slug(branch))]["tags"]
+        assert tags == sorted([f"branch:{branch}", helper_value(branch)])
+
+
+def test_policy_helpers_stay_apart_whatever_order_one_process_parses_in(parsed):
+    """Branch, main, other branch, main again in one process: each file gets its own lib."""
+    home = parsed["home"]
+    env = airflow_env(home, home / "branches")
+    main = (str(home / "dags" / "helpers.py"), str(home / "dags"))
+    a, b = (
+        (str(home / "branches" / branch_slug(name) / "helpers.py"), str(home / "branches"))
+        for name in BRANCHES
+    )
+    result = probe(env, "sequence", *a, *main, *b, *main)
+    tags = [next(v for k, v in bag.items() if k.startswith("helpers")) for bag in result["parsed"]]
+    assert [bag["errors"] for bag in result["parsed"]] == [{}] * 4
+    assert tags == [
+        sorted([f"branch:{BRANCHES[0]}", helper_value(BRANCHES[0])]),
+        [helper_value("main")],
+        sorted([f"branch:{BRANCHES[1]}", helper_value(BRANCHES[1])]),
+        [helper_value("main")],
+    ]
+
+
+def test_policy_worker_imports_the_branch_helpers(parsed):
+    """A worker that fetched one branch parses its DAG with the branch's own helper module."""
+    home, worker_root, slug = parsed["home"], parsed["worker_root"], parsed["fetched"]
+    env = airflow_env(home, worker_root)
+    dag_id = branch_dag_id("helpers", slug)
+    result = probe(env, "worker", str(worker_root / slug / "helpers.py"), str(worker_root), dag_id)
+    assert result["found"] and result["errors"] == {}
+    assert result["tags"] == sorted(["branch:feature/A", helper_value("feature/A")])
 
 
 def test_policy_worker_derives_the_same_dag_id(parsed):
@@ -272,13 +392,13 @@ def test_policy_cleanup_and_reconcile_delete_dags_through_airflow_api(parsed, ai
     caplog.set_level(logging.DEBUG)
     url, tokens = airflow_api
     slug_a, slug_b = branch_slug("feature/A"), branch_slug("feature-a")
-    everything = {branch_dag_id(d, s) for s in (slug_a, slug_b) for d in ("etl", "upstream")}
+    everything = {branch_dag_id(d, s) for s in (slug_a, slug_b) for d in BRANCH_DAG_IDS}
     admin, viewer = AirflowAPI(url, tokens["admin"]), AirflowAPI(url, tokens["viewer"])
     admin.page_size = 1  # walk the pages
     assert set(admin.branch_dag_ids()) == everything
 
     report = cleanup_branch(parsed["store"], "feature/A", viewer)
-    assert report.dags_deleted == [] and len(report.errors) == 2
+    assert report.dags_deleted == [] and len(report.errors) == len(BRANCH_DAG_IDS)
     assert all("HTTP 403" in error for error in report.errors)
     with pytest.raises(AirflowAPIError, match="HTTP 403 Invalid JWT"):
         cleanup_branch(parsed["store"], "feature/A", AirflowAPI(url, "not-a-token"))
@@ -292,7 +412,7 @@ def test_policy_cleanup_and_reconcile_delete_dags_through_airflow_api(parsed, ai
     assert report.slugs == [slug_b] and not report.errors
     assert admin.branch_dag_ids() == []
     remaining = admin.client.get("dags", params={"exclude_stale": "false"}).json()["dags"]
-    assert {d["dag_id"] for d in remaining} == {"etl", "upstream", "shared_upstream"}
+    assert {d["dag_id"] for d in remaining} == MAIN_DAG_IDS
     assert tokens["admin"] not in caplog.text and tokens["admin"] not in repr(report)
     admin.close()
     viewer.close()

@@ -1,11 +1,21 @@
 """Git sync settings: hostile configuration is refused before git ever runs."""
 
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from jupyter_remote_dev.gitsync import GitSync, GitSyncConfigError, SyncSettings
-from jupyter_remote_dev.gitsync.config import expand_sync_branch, strip_credentials
+from jupyter_remote_dev.gitsync.config import (
+    expand_sync_branch,
+    ref_safe_username,
+    strip_credentials,
+    validate_branch,
+)
 
 HOSTILE_URLS = [
     "--upload-pack=touch /tmp/pwned",
@@ -120,10 +130,50 @@ def test_config_from_env_refuses_hostile_env(tmp_path):
         SyncSettings.from_env(env, root=tmp_path)
 
 
-def test_config_branch_template_makes_user_names_ref_safe():
-    """User names with characters refs cannot hold become a safe branch name."""
-    assert expand_sync_branch("remote-dev/{username}", "a.b@c d") == "remote-dev/a.b-c-d"
-    assert expand_sync_branch("remote-dev/{username}", "..") == "remote-dev/user"
+def check_ref_format(branch: str) -> bool:
+    """The real ``git check-ref-format --branch`` verdict on ``branch``."""
+    result = subprocess.run(
+        ["git", "check-ref-format", "--branch", branch], capture_output=True, check=False
+    )
+    return result.returncode == 0
+
+
+def test_config_branch_template_keeps_plain_user_names():
+    """Plain user names are used as they are, so existing sync branches stay where they are."""
+    for name in ["alice", "jo.doe", "a_b-1", "Bob", "x.lock.y"]:
+        assert expand_sync_branch("remote-dev/{username}", name) == f"remote-dev/{name}"
+
+
+@pytest.mark.parametrize("name", ["jo..doe", "x.lock", "a.b@c d", "..", "-x", ".x", "a.", "名前"])
+def test_config_branch_template_makes_odd_user_names_valid_refs(name):
+    """Names git refuses in a ref get a readable part plus a hash; git accepts the result."""
+    branch = expand_sync_branch("remote-dev/{username}", name)
+    assert check_ref_format(branch), branch
+    assert re.fullmatch(r"remote-dev/[A-Za-z0-9][A-Za-z0-9._-]*-[0-9a-f]{10}", branch), branch
+    assert validate_branch(branch) == branch
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=80))
+def test_config_every_user_name_gives_a_valid_ref(name):
+    """Property, against the real git: any Unicode user name becomes a valid branch name."""
+    branch = expand_sync_branch("remote-dev/{username}", name)
+    assert check_ref_format(branch), (name, branch)
+    assert expand_sync_branch("remote-dev/{username}", name) == branch  # deterministic
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=20), min_size=2, max_size=6, unique=True))
+def test_config_two_user_names_never_share_a_branch(names):
+    """Property: distinct user names give distinct branches, hashed or not."""
+    branches = {ref_safe_username(name) for name in names}
+    assert len(branches) == len(names)
+
+
+def test_config_a_name_that_looks_hashed_cannot_take_another_users_branch():
+    """'a@' becomes 'a-<hash>'; a user literally named that gets a branch of their own."""
+    altered = ref_safe_username("a@")
+    assert altered.startswith("a-") and ref_safe_username(altered) != altered
 
 
 def test_config_strip_credentials_hides_userinfo():

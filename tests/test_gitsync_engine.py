@@ -381,3 +381,67 @@ def test_conflict_writer_refuses_paths_through_symlinks_out_of_the_workspace(syn
     with pytest.raises(GitSyncError, match="leaves the workspace"):
         write_blob(sync.git, sha, "100644", sync.workspace / "link" / "x.txt")
     assert list(outside.iterdir()) == []
+
+
+def test_cycle_ignored_file_never_published_when_a_teammate_force_adds_one(
+    sync, server, laptop, remote
+):
+    """The server's ignored special/run.log stays local and unpublished; the teammate's
+    force-added version stays reachable on the branch at the conflict-copy name."""
+    write(server / ".gitignore", "*.log\n")
+    write(server / "special" / "run.log", "server-only log\n")
+    write(server / "special" / "keep.txt", "k\n")
+    assert sync.cycle().result == "ok"
+    laptop_pull(laptop)
+    write(laptop / "special" / "run.log", "teammate log\n")
+    git(laptop, "add", "-f", "special/run.log")
+    git(laptop, "commit", "-q", "-m", "force-add a log")
+    git(laptop, "push", "-q", "origin", "HEAD")
+    report = sync.cycle()
+    (conflict,) = report.conflicts
+    kept = conflict["kept_at"]
+    assert conflict["path"] == "special/run.log" and kept.startswith("special/run.remote-")
+    assert (server / "special" / "run.log").read_text() == "server-only log\n"
+    assert (server / kept).read_text() == "teammate log\n"
+    for _ in range(2):
+        assert sync.cycle().result == "ok"
+    files = remote_files(remote)
+    assert files[kept] == b"teammate log\n"
+    assert "special/run.log" not in files
+    history = git(remote, "log", "-p", "--all", "--format=%H")
+    assert "server-only log" not in history  # not in any commit, ever
+    assert git(server, "status", "--porcelain") == ""
+    laptop_pull(laptop)
+    assert (laptop / kept).read_text() == "teammate log\n"
+
+
+def test_cycle_tracked_file_folder_clash_uses_the_remote_copy_names(sync, server, laptop, remote):
+    """A file edited here that became a folder there (and the reverse): the server's side stays
+    in place, the other side's goes to name.remote-<sha8>; no git 'name~HEAD' leftovers."""
+    write(laptop / "df", "base\n")
+    write(laptop / "d2" / "x", "base\n")
+    laptop_push(laptop)
+    sync.cycle()
+    git(laptop, "rm", "-q", "df")
+    write(laptop / "df" / "x", "laptop folder\n")
+    git(laptop, "rm", "-rq", "d2")
+    write(laptop / "d2", "laptop file\n")
+    laptop_push(laptop)
+    laptop_sha = git(laptop, "rev-parse", "HEAD").strip()
+    write(server / "df", "server file\n")
+    write(server / "d2" / "x", "server folder\n")
+    report = sync.cycle()
+    kept = {c["path"]: c["kept_at"] for c in report.conflicts if c["kept_at"] != c["path"]}
+    assert kept["df"] == f"df.remote-{laptop_sha[:8]}"
+    assert kept["d2"] == f"d2.remote-{laptop_sha[:8]}"
+    assert (server / "df").read_text() == "server file\n"
+    assert (server / kept["df"] / "x").read_text() == "laptop folder\n"
+    assert (server / "d2" / "x").read_text() == "server folder\n"
+    assert (server / kept["d2"]).read_text() == "laptop file\n"
+    assert sync.cycle().result == "ok"
+    files = remote_files(remote)
+    assert not [name for name in files if "~" in name]
+    assert not [p for p in server.rglob("*") if "~" in p.name]
+    values = list(files.values())
+    assert values.count(b"server file\n") == 1 and values.count(b"server folder\n") == 1
+    assert values.count(b"laptop folder\n") == 1 and values.count(b"laptop file\n") == 1

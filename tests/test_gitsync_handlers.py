@@ -130,3 +130,16 @@ def test_git_traits_refuse_hostile_values(trait, value):
     """Unsafe git settings fail at start-up with the trait's name in the message."""
     with pytest.raises(TraitError):
         RemoteDevExtension(**{trait: value})
+
+
+@pytest.mark.parametrize("user", ["jo..doe", "x.lock"])
+async def test_git_sync_works_for_user_names_git_refuses_in_refs(jp_fetch, bare, monkeypatch, user):
+    """A user name that is no valid ref part still gets status and sync (its own branch)."""
+    from jupyter_remote_dev.gitsync.config import ref_safe_username
+
+    monkeypatch.setenv("JUPYTERHUB_USER", user)
+    status = await fetch_json(jp_fetch, "GET", "/git/status")
+    assert status["branch"] == f"remote-dev/{ref_safe_username(user)}" != f"remote-dev/{user}"
+    body = await fetch_json(jp_fetch, "POST", "/git/sync", body=b"")
+    assert body["last_cycle"]["result"] == "ok"
+    assert git(bare, "rev-parse", "--verify", "-q", f"refs/heads/{status['branch']}").strip()

@@ -191,6 +191,20 @@ async def test_gitsync_env_is_accepted_by_the_gitsync_engine(username, tmp_path)
     assert "JUPYTER_REMOTE_DEV_GIT_AUTHOR_EMAIL" not in env  # no address-like name, no auth_state
 
 
+@pytest.mark.parametrize("username", ["jo..doe", "x.lock", "名前", "alice"])
+async def test_gitsync_raw_name_branch_is_the_servers_branch(username):
+    """With ``{unescaped_username}`` the hub makes the same valid branch the server would."""
+    from jupyter_remote_dev.gitsync.config import expand_sync_branch, validate_branch
+
+    c = full_config()
+    c.GitSync.branch_template = "remote-dev/{unescaped_username}"
+    configure(c)
+    pod, _ = await spawn_manifests(make_spawner(c, make_user(username)))
+    branch = env_of(pod["spec"]["initContainers"][-1])["JUPYTER_REMOTE_DEV_GIT_SYNC_BRANCH"]
+    assert branch == expand_sync_branch("remote-dev/{username}", username)
+    assert validate_branch(branch) == branch
+
+
 async def test_pod_hooks_are_idempotent():
     """Pod hooks run twice give the same pod (no duplicate env, init container or preStop)."""
     c = full_config()

@@ -33,6 +33,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PACKAGE_DIR = Path(jupyter_remote_dev.__file__).parent  # holds labextension/ (the built panel)
 PANEL_TAB = '.jp-SideBar [data-id="jp-RemoteDev-panel"]'
+ESTIMATE_NOTE = "Local estimate: this machine's CPU time and memory at OpenCost's default rates."
 
 
 def free_port() -> int:
@@ -84,6 +85,7 @@ def lab(tmp_path_factory, standin):
         JUPYTER_REMOTE_DEV_COST_URL=standin.base_url,
         JUPYTER_REMOTE_DEV_COST_LABEL="hub.jupyter.org/username",
         JUPYTER_REMOTE_DEV_COST_USER="alice",
+        JUPYTER_REMOTE_DEV_COST_NOTE=ESTIMATE_NOTE,
     )
     for name in ("JUPYTER_REMOTE_DEV_GIT_REPO", "RAY_ADDRESS", "JUPYTER_REMOTE_DEV_RAY_CLUSTER"):
         env.pop(name, None)
@@ -339,3 +341,61 @@ def test_panel_renders_git_and_ray_contract_shapes(page, lab):
     )
     assert len(posts) == 2
     assert git.locator(".jp-RemoteDev-badge").inner_text() == "Synced"
+
+
+def test_panel_says_the_figures_are_an_estimate(page, lab):
+    """cost_estimate_note (here from the environment) shows with the figures, as a note."""
+    open_panel(page, lab)
+    page.locator('.jp-RemoteDev-cost[data-state="ready"]').wait_for()
+    note = page.get_by_role("note", name="About these figures")
+    assert note.inner_text() == ESTIMATE_NOTE
+    assert note.is_visible()
+
+
+WRAPPED_WORDS = """(node) => {
+    const chars = [];
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+        for (let i = 0; i < text.data.length; i++) {
+            const range = document.createRange();
+            range.setStart(text, i);
+            range.setEnd(text, i + 1);
+            const rect = range.getClientRects()[0];
+            chars.push([text.data[i], rect ? Math.round(rect.top) : null]);
+        }
+    }
+    const split = [];
+    const all = chars.map((c) => c[0]).join('');
+    for (const match of all.matchAll(/[A-Za-z0-9_.]{12,}/g)) {
+        for (let i = match.index + 1; i < match.index + match[0].length; i++) {
+            if (chars[i][1] !== chars[i - 1][1] && !'_.'.includes(chars[i - 1][0])) {
+                split.push(match[0]);
+            }
+        }
+    }
+    return split;
+}"""
+
+
+def test_not_configured_detail_never_breaks_a_name(page, lab):
+    """The admin-facing line wraps between words; a name longer than the line only after a _."""
+    from jupyter_remote_dev.cost.service import CostSettings
+
+    message = CostSettings("", "", "owner", "alice").problem()
+    body = json.dumps({"configured": False, "message": message})
+    page.route(
+        re.compile(r"/remote-dev/api/cost(\?.*)?$"),
+        lambda route: route.fulfill(status=200, content_type="application/json", body=body),
+    )
+    open_panel(page, lab)
+    page.locator('.jp-RemoteDev-cost[data-state="not-configured"]').wait_for()
+    detail = page.locator(".jp-RemoteDev-cost .jp-RemoteDev-noticeDetail")
+    assert detail.inner_text() == message
+    lines = detail.evaluate("node => node.getClientRects()[0].height") / float(
+        detail.evaluate("node => parseFloat(getComputedStyle(node).lineHeight) || 16")
+    )
+    assert lines > 1.5, "the panel is too wide to show the wrapping"
+    assert detail.evaluate(WRAPPED_WORDS) == []
+    names = detail.locator("code").all_inner_texts()
+    assert names == ["JUPYTER_REMOTE_DEV_COST_BACKEND", "cost_backend"]
+    screenshot(page, "panel-not-configured.png")

@@ -5,12 +5,14 @@ from the file's path alone, so the DAG processor and a worker that fetched the b
 path agree on the ID. Inside the branch, ``ExternalTaskSensor``/``ExternalTaskMarker``
 (``external_dag_id``) and ``TriggerDagRunOperator`` (``trigger_dag_id``) references to DAGs the
 branch defines follow to the branch's copies. Branch DAGs start paused, carry a
-``branch:<name>`` tag and show as ``<display name> [<branch>]``. Running it twice changes nothing.
+``branch:<name>`` tag and show as ``<display name> [<branch>]``. Before each branch file is
+imported, its imports are pointed at the branch's own helper modules (:mod:`.branch_imports`).
+Running it twice changes nothing.
 
 Shipped through the ``airflow.policy`` entry point, so installing the package in the Airflow image
 is enough; it can also be used from ``airflow_local_settings.py``::
 
-    from jupyter_remote_dev.airflow.policy import dag_policy  # noqa: F401
+    from jupyter_remote_dev.airflow.policy import dag_policy, get_dagbag_import_timeout  # noqa
 
 The branch root is read from ``JUPYTER_REMOTE_DEV_DAGS_BRANCH_ROOT`` (several roots separated by
 ``os.pathsep``); without it the policy leaves every DAG alone. This module imports only the standard
@@ -26,6 +28,7 @@ from functools import lru_cache
 
 import pluggy
 
+from .branch_imports import prepare_imports
 from .slug import TAG_PREFIX, branch_dag_id, is_slug, is_valid_dag_id
 
 hookimpl = pluggy.HookimplMarker("airflow.policy")
@@ -111,6 +114,17 @@ def apply_branch_policy(dag, slug: str, branch_dir: str) -> None:
     elif tag not in tags:
         tags = [*tags, tag]
     dag.tags = tags
+
+
+@hookimpl(tryfirst=True)
+def get_dagbag_import_timeout(dag_file_path: str) -> None:
+    """Called by Airflow right before it imports each DAG file: make a branch file's imports
+    resolve in its own branch folder (:mod:`.branch_imports`). Answers None, so the configured
+    timeout (``core.dagbag_import_timeout`` or an ``airflow_local_settings`` hook) still rules."""
+    roots = branch_roots()
+    if roots:
+        located = locate_branch(dag_file_path, roots)
+        prepare_imports(located[1] if located else None, roots)
 
 
 @hookimpl

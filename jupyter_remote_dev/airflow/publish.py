@@ -9,15 +9,14 @@ sees a hash mismatch or a missing file and retries (see :mod:`.sync`).
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import logging
 import os
-import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .dag_ids import file_dag_ids
 from .slug import branch_slug, normalize_branch
 from .store import FILES, BranchStore
 
@@ -67,44 +66,10 @@ def scan_tree(src: str | os.PathLike) -> dict[str, dict]:
     return files
 
 
-def _literal_dag_ids(tree: ast.AST) -> set[str]:
-    """Literal DAG IDs: ``DAG("x")``, ``DAG(dag_id="x")``, ``@dag`` and ``@dag("x")``."""
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            if name not in {"DAG", "dag"}:
-                continue
-            args = [kw.value for kw in node.keywords if kw.arg == "dag_id"] + node.args[:1]
-            found.update(a.value for a in args[:1] if isinstance(a, ast.Constant))
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            for deco in node.decorator_list:
-                if getattr(deco, "id", getattr(deco, "attr", "")) == "dag":
-                    found.add(node.name)
-    return {dag_id for dag_id in found if isinstance(dag_id, str)}
-
-
-#: A file can define a DAG only if it calls ``DAG(``/``dag(`` or decorates with ``@dag``.
-_MAY_DEFINE_DAG = re.compile(rb"\b(?:DAG|dag)\s*\(|@\s*(?:\w+\.)*dag\b")
-
-
-def file_dag_ids(path: str | os.PathLike) -> list[str]:
-    """The DAG IDs one Python file defines literally; [] for files that cannot define a DAG or do
-    not parse (Airflow reports those)."""
-    data = Path(path).read_bytes()
-    if not _MAY_DEFINE_DAG.search(data):
-        return []
-    try:
-        return sorted(_literal_dag_ids(ast.parse(data)))
-    except (SyntaxError, ValueError):
-        log.warning("not scanning %s for DAG IDs: it does not parse", path)
-        return []
-
-
 def add_dag_ids(src: str | os.PathLike, files: dict[str, dict], previous: dict) -> list[str]:
-    """Record each Python file's literal DAG IDs in ``files`` (reusing ``previous`` entries of the
-    same hash, so an unchanged file is not parsed again) and return all of them: the policy
-    rewrites references to exactly these."""
+    """Record each Python file's literal DAG IDs (:mod:`.dag_ids`) in ``files`` (reusing
+    ``previous`` entries of the same hash, so an unchanged file is not parsed again) and return
+    all of them: the policy rewrites references to exactly these."""
     ids: set[str] = set()
     for rel, info in files.items():
         if not rel.endswith(".py"):

@@ -78,7 +78,8 @@ class AllocationBackend:
     """Fetch daily allocation sets of one user (or of everyone) from Kubecost or OpenCost.
 
     ``user=None`` asks for every user's allocations; ``group_by`` adds label names to the
-    aggregation (multi-aggregation keys join the values with ``/``, contracts.md 1.4).
+    aggregation (multi-aggregation keys join the values with ``/``, contracts.md 1.4); ``token``
+    is sent as ``Authorization: token ...`` (the embedded default's local meter wants one).
     """
 
     def __init__(
@@ -89,6 +90,7 @@ class AllocationBackend:
         user: str | None,
         timeout: float,
         group_by: tuple[str, ...] = (),
+        token: str = "",
     ):
         if kind not in DIALECTS:
             raise ValueError(f"cost backend must be one of {sorted(DIALECTS)}, got {kind!r}")
@@ -99,6 +101,7 @@ class AllocationBackend:
         self.user = user
         self.timeout = timeout
         self.filter_supported = user is not None
+        self.headers = {"Authorization": f"token {token}"} if token else {}
 
     @property
     def where(self) -> str:
@@ -145,7 +148,9 @@ class AllocationBackend:
         return self._parse(status, body, "filter" in params)
 
     async def _request(self, params: dict[str, str]) -> tuple[int, bytes]:
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, headers=self.headers
+        ) as client:
             async with client.stream("GET", self.endpoint, params=params) as response:
                 chunks, size = [], 0
                 async for chunk in response.aiter_bytes():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -23,6 +25,9 @@ def cost_settings(app) -> CostSettings:
         timeout=app.cost_request_timeout,
         ttl=app.cost_cache_ttl,
         includes_ray=app.cost_includes_ray,
+        note=app.cost_estimate_note,
+        hub_auth=app.cost_hub_auth,
+        token=os.environ.get("JUPYTERHUB_API_TOKEN", "") if app.cost_hub_auth else "",
     )
 
 

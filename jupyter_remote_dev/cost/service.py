@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..errors import RemoteDevError
@@ -23,6 +23,9 @@ class CostSettings:
     timeout: float = 10.0
     ttl: float = 300.0
     includes_ray: bool = False
+    note: str = ""
+    hub_auth: bool = False
+    token: str = field(default="", repr=False)
 
     def problem(self) -> str | None:
         """Why these settings cannot be used, or None when they can."""
@@ -40,6 +43,8 @@ class CostSettings:
             return f"cost user {self.user!r} is not a valid Kubernetes label value"
         if not self.label:
             return "no cost label configured (cost_label)"
+        if self.hub_auth and not self.token:
+            return "cost_hub_auth is set but this server has no JupyterHub API token"
         return None
 
 
@@ -60,7 +65,12 @@ class CostService:
             raise ValueError(problem)
         self.settings = settings
         self.backend = AllocationBackend(
-            settings.backend, settings.url, settings.label, settings.user, settings.timeout
+            settings.backend,
+            settings.url,
+            settings.label,
+            settings.user,
+            settings.timeout,
+            token=settings.token,
         )
         self.cache: SingleFlightCache[dict] = SingleFlightCache(settings.ttl)
 
@@ -81,6 +91,7 @@ class CostService:
             "currency": settings.currency,
             **summary,
             "includes_ray": settings.includes_ray,
+            "note": settings.note or None,
             "source": settings.backend,
             "updated_at": now.isoformat(timespec="seconds"),
         }

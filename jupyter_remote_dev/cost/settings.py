@@ -8,6 +8,8 @@ from traitlets import Bool, Float, HasTraits, Unicode, default, validate
 
 from ..base.validators import positive
 
+TRUE = ("1", "true", "yes", "on")
+
 
 class CostSettings(HasTraits):
     """Which backend reports spend, for which pod label and user, and how it is cached."""
@@ -63,6 +65,21 @@ class CostSettings(HasTraits):
         $JUPYTER_REMOTE_DEV_RAY_CLUSTER is set.""",
     )
 
+    cost_hub_auth = Bool(
+        config=True,
+        help="""Send this server's JupyterHub API token ($JUPYTERHUB_API_TOKEN) to the cost backend
+        as `Authorization: token ...`, for a backend behind the hub's authentication such as the
+        local spend meter of hub_config/local_config.py. Never enable it for a backend outside the
+        hub: it would receive the token. Default: true when $JUPYTER_REMOTE_DEV_COST_HUB_AUTH is
+        1.""",
+    )
+    cost_estimate_note = Unicode(
+        config=True,
+        help="""A line the spend panel shows under the total, e.g. that the figures are a local
+        estimate rather than a bill (GET cost answers it as `note`). Empty: no line.
+        Default: $JUPYTER_REMOTE_DEV_COST_NOTE.""",
+    )
+
     @default("cost_backend")
     def _cost_backend_default(self):
         return os.environ.get("JUPYTER_REMOTE_DEV_COST_BACKEND", "").strip().lower()
@@ -82,6 +99,14 @@ class CostSettings(HasTraits):
     @default("cost_includes_ray")
     def _cost_includes_ray_default(self):
         return bool(os.environ.get("JUPYTER_REMOTE_DEV_RAY_CLUSTER"))
+
+    @default("cost_hub_auth")
+    def _cost_hub_auth_default(self):
+        return os.environ.get("JUPYTER_REMOTE_DEV_COST_HUB_AUTH", "").strip().lower() in TRUE
+
+    @default("cost_estimate_note")
+    def _cost_estimate_note_default(self):
+        return os.environ.get("JUPYTER_REMOTE_DEV_COST_NOTE", "").strip()
 
     @validate("cost_backend")
     def _cost_backend_lower(self, proposal):

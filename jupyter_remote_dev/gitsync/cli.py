@@ -1,15 +1,20 @@
 """``jupyter remote-dev git init|cycle|status`` (also ``python -m jupyter_remote_dev.gitsync``).
 
 Runs the engine on this machine: in the user's pod (an init container runs ``init``, a preStop
-hook runs ``cycle --wait 30``) or wherever the workspace lives. Settings default to the
-``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set; options override them.
+hook runs ``cycle --wait 30``) or wherever the workspace lives. ``cycle`` and ``status`` use the
+settings the running server recorded (its command line and config files included, see
+:mod:`.record`); ``init``, and every command where no server recorded any, uses the
+``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set (``init`` with the recorded commit
+rules). Options override both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
+from pathlib import Path
 
 from traitlets import Bool, Float, Unicode
 
@@ -17,7 +22,10 @@ from ..cliapp import CommandApp, SubcommandApp, described, print_error
 from .config import ENV_PREFIX, SyncSettings
 from .engine import GitSync
 from .errors import GitSyncBusyError, GitSyncError
+from .record import RECORD, load_recorded, recorded_workspace
 
+#: Settings only the server's command line or config files can set, not the hub's variables.
+COMMIT_RULES = ("max_file_size", "include", "exclude")
 EXIT_ERROR = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: another cycle holds the lock
 NOT_CONFIGURED = f"not configured: set {ENV_PREFIX}REPO (or --repo URL)"
@@ -71,9 +79,30 @@ class GitCommand(CommandApp):
             "workspace": self.workspace or None,
         }
         try:
-            return GitSync(SyncSettings.from_env(**overrides), logger=self.log)
+            return GitSync(self.effective_settings(overrides), logger=self.log)
         except GitSyncError as error:
             self.fail(error.message)
+
+    def effective_settings(self, overrides: dict) -> SyncSettings:
+        """The settings the server recorded for the workspace (see :mod:`.record`), else the
+        ``JUPYTER_REMOTE_DEV_GIT_*`` variables; options given on the command line win."""
+        workspace = self.workspace_with_record()
+        recorded = load_recorded(workspace) if workspace else None
+        if recorded is None:
+            return SyncSettings.from_env(**overrides)
+        self.log.info("using the sync settings the server recorded in %s", workspace)
+        given = {k: v for k, v in overrides.items() if v is not None and k != "workspace"}
+        return dataclasses.replace(recorded, **given).validated()
+
+    def workspace_with_record(self) -> Path | None:
+        """The workspace whose record applies: ``--workspace``, else the one a server on this
+        machine named in the Jupyter runtime dir, else ``$JUPYTER_REMOTE_DEV_GIT_WORKSPACE``/cwd."""
+        if self.workspace:
+            return Path(self.workspace).expanduser().absolute()
+        pointed = recorded_workspace(self.runtime_dir)
+        if pointed is not None and (pointed / ".git" / RECORD).is_file():
+            return pointed
+        return Path(os.environ.get(ENV_PREFIX + "WORKSPACE", "").strip() or ".").absolute()
 
     def run_step(self, step_name: str) -> None:
         sync = self.make_sync()
@@ -97,6 +126,22 @@ class GitInitApp(GitCommand):
 
     name = "jupyter-remote-dev-git-init"
     description = __doc__
+
+    def effective_settings(self, overrides: dict) -> SyncSettings:
+        """The hub's variables (init runs before the server, and a record on the volume is the
+        previous pod's), with the commit rules only the server's config can set (size limit,
+        include, exclude) taken from the record the server left, if any."""
+        settings = SyncSettings.from_env(**overrides)
+        try:
+            recorded = load_recorded(settings.workspace)
+        except GitSyncError as error:  # never keep the pod from starting over it
+            self.log.warning("%s; using the environment's settings", error.message)
+            return settings
+        if recorded is None:
+            return settings
+        self.log.info("using the commit rules the server recorded in %s", settings.workspace)
+        rules = {key: getattr(recorded, key) for key in COMMIT_RULES}
+        return dataclasses.replace(settings, **rules).validated()
 
     def start(self):
         self.run_step("init")

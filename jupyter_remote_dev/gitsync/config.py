@@ -7,6 +7,7 @@ credentials inside), branch names (``git check-ref-format`` rules) and path patt
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -32,6 +33,9 @@ _SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+:(?!//)[^\s]+$")
 _SCP_CREDENTIALS = re.compile(r"^[^@/:]+:[^@/:]*@")
 _BAD_REF_CHARS = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 _USERNAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+USERNAME_MAX_LENGTH = 64
+_PLAIN_USERNAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
+_HASHED_USERNAME = re.compile(r"-[0-9a-f]{10}$")
 
 
 def validate_repo_url(url: str) -> str:
@@ -116,10 +120,31 @@ def validate_pattern(pattern: str) -> str:
     return pattern
 
 
+def ref_safe_username(name: str) -> str:
+    """``name`` as one valid ref component (``git check-ref-format``), the same for every name.
+
+    A plain name (ASCII letters, digits, ``._-``, no ``..``, not ending in ``.``/``.lock``, at most
+    64 characters) is kept as it is. Any other name becomes its readable part plus ``-`` and 10 hex
+    digits of its sha256, so two users never share a branch; a plain name that already ends like
+    such a hash is hashed too, so nobody can pick a name that takes another user's branch. The
+    hub's hooks and the server both use this function.
+    """
+    if (
+        _PLAIN_USERNAME.fullmatch(name)
+        and ".." not in name
+        and not name.endswith((".", ".lock"))
+        and not _HASHED_USERNAME.search(name)
+    ):
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    readable = re.sub(r"\.{2,}", ".", _USERNAME_UNSAFE.sub("-", name)).strip(".-")
+    readable = readable[: USERNAME_MAX_LENGTH - len(digest) - 1].rstrip(".-")
+    return f"{readable or 'user'}-{digest}"
+
+
 def expand_sync_branch(template: str, username: str) -> str:
-    """Fill ``{username}`` in a branch template with a ref-safe form of the user name."""
-    safe = _USERNAME_UNSAFE.sub("-", username).strip(".-") or "user"
-    return template.replace("{username}", safe)
+    """Fill ``{username}`` in a branch template with :func:`ref_safe_username`."""
+    return template.replace("{username}", ref_safe_username(username))
 
 
 @dataclass(frozen=True)

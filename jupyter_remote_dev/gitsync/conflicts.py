@@ -15,6 +15,7 @@ Held files survive a crash: :meth:`Holder.recover` puts them back at the start o
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -91,20 +92,41 @@ def unmerged_entries(git: GitRunner) -> dict[str, dict[int, tuple[str, str]]]:
 
 
 def resolve_unmerged(git: GitRunner, label: str, their_commit: str) -> list[Conflict]:
-    """Resolve every unmerged path by the policy above and stage the result."""
+    """Resolve every unmerged path by the policy above and stage the result.
+
+    Conflict copies are staged even where ``.gitignore`` matches them (``*.log`` matches
+    ``run.remote-<sha8>.log``), so the other side's version stays on the branch.
+    """
     root = git.workdir
     conflicts: list[Conflict] = []
     touched: list[str] = []
+    copies: list[str] = []
     for path, stages in sorted(unmerged_entries(git).items()):
         ours, theirs = stages.get(2), stages.get(3)
         touched.append(path)
-        if ours and theirs:
+        displaced = _displaced_by_folder(path, stages, their_commit, root)
+        if displaced:
+            original, ours_moved = displaced
+            kept = copy_name(original, label, their_commit, root)
+            if ours_moved:  # our file at a path where their folder arrived: the folder moves
+                os.rename(root / original, root / kept)
+                git("rm", "-r", "--cached", "-q", "--", f":(literal){original}")
+                write_blob(git, ours[1], ours[0], root / original)
+                kind = f"file here, folder on {label}"
+            else:  # their file at a path where our folder is
+                write_blob(git, theirs[1], theirs[0], root / kept)
+                kind = f"folder here, file on {label}"
+            remove_path(root / path)
+            touched.append(original)
+            copies.append(kept)
+            conflicts.append(Conflict(original, kept, kind))
+        elif ours and theirs:
             write_blob(git, ours[1], ours[0], root / path)
             if ours[1] == theirs[1]:
                 continue
             kept = copy_name(path, label, their_commit, root)
             write_blob(git, theirs[1], theirs[0], root / kept)
-            touched.append(kept)
+            copies.append(kept)
             conflicts.append(Conflict(path, kept, "both changed"))
         elif ours:
             write_blob(git, ours[1], ours[0], root / path)
@@ -116,7 +138,35 @@ def resolve_unmerged(git: GitRunner, label: str, their_commit: str) -> list[Conf
             remove_path(root / path)
     if touched:
         git("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", stdin=_literal(touched))
+    stage_copies(git, copies)
     return conflicts
+
+
+def stage_copies(git: GitRunner, copies: list[str]) -> None:
+    """Stage conflict copies, ignored names included: the other side's version must stay."""
+    if copies:
+        git(
+            "add",
+            "-f",
+            "-A",
+            "--pathspec-from-file=-",
+            "--pathspec-file-nul",
+            stdin=_literal(copies),
+        )
+
+
+def _displaced_by_folder(
+    path: str, stages: dict[int, tuple[str, str]], their_commit: str, root: Path
+) -> tuple[str, bool] | None:
+    """``(original path, True if it was our file)`` when git's merge moved a file aside to
+    ``<path>~HEAD`` / ``<path>~<commit>`` because the other side has a folder there."""
+    match = re.fullmatch(rf"(.+)~(HEAD|{their_commit})(?:_\d+)?", path, re.DOTALL)
+    if not match or not (root / match[1]).is_dir() or (root / match[1]).is_symlink():
+        return None
+    ours_moved = match[2] == "HEAD"
+    if (2 if ours_moved else 3) not in stages:
+        return None
+    return match[1], ours_moved
 
 
 def _literal(paths: list[str]) -> bytes:
@@ -133,7 +183,10 @@ class Holder:
         self.held: list[str] = []
 
     def clashes(self, incoming_paths: list[str]) -> list[str]:
-        """Local paths (or parent files) that the incoming files would overwrite."""
+        """Uncommitted local paths (or parent files) that the incoming files would overwrite.
+
+        Tracked paths are left to the merge: git knows both versions of those.
+        """
         found: set[str] = set()
         for path in incoming_paths:
             parts = PurePosixPath(path).parts
@@ -145,7 +198,20 @@ class Holder:
                 if os.path.lexists(local):
                     found.add(prefix)
                 break
-        return sorted(found)
+        tracked = self._tracked(found)
+        return sorted(p for p in found if p not in tracked)
+
+    def _tracked(self, paths: set[str]) -> set[str]:
+        """Those of ``paths`` that the index holds, as a file or as a folder with files in it."""
+        if not paths:
+            return set()
+        literal = [f":(literal){path}" for path in sorted(paths)]
+        listing = self.git("ls-files", "-z", "--", *literal).text
+        tracked = set()
+        for name in filter(None, listing.split("\0")):
+            parts = name.split("/")
+            tracked.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+        return tracked & paths
 
     def hold(self, paths: list[str]) -> None:
         for path in paths:
@@ -162,6 +228,11 @@ class Holder:
             if os.path.lexists(local):
                 kept = copy_name(path, label, their_commit, self.root)
                 os.rename(local, self.root / kept)
+                # the held file was never meant to be committed (ignored, excluded, too big):
+                # the path leaves the index, the incoming version stays on the branch as the copy
+                self.git("rm", "-r", "-q", "--cached", "--ignore-unmatch", "--",
+                         f":(literal){path}")  # fmt: skip
+                stage_copies(self.git, [kept])
                 conflicts.append(Conflict(path, kept, f"untracked here, added on {label}"))
             local.parent.mkdir(parents=True, exist_ok=True)
             os.rename(self.hold_dir / path, local)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .engine import GitSync
 from .errors import GitSyncBusyError, GitSyncError
+from .record import forget_pointer, record_settings
 
 LOCK_WAIT_SECONDS = 1.0
 
@@ -18,11 +19,19 @@ LOCK_WAIT_SECONDS = 1.0
 class SyncService:
     """Runs :class:`GitSync` cycles without blocking the event loop, one at a time."""
 
-    def __init__(self, sync: GitSync | None, interval: float, workspace: Path, log: logging.Logger):
+    def __init__(
+        self,
+        sync: GitSync | None,
+        interval: float,
+        workspace: Path,
+        log: logging.Logger,
+        runtime_dir: str | None = None,
+    ):
         self.sync = sync
         self.interval = interval
         self.workspace = workspace
         self.log = log
+        self.runtime_dir = runtime_dir
         self._busy = asyncio.Lock()
         self._timer: asyncio.Task | None = None
 
@@ -57,10 +66,23 @@ class SyncService:
         async with self._busy:
             first = init or not self.sync.git_dir.is_dir()
             step = self.sync.init if first else self.sync.cycle
-            return await asyncio.to_thread(step, wait)
+            report = await asyncio.to_thread(step, wait)
+            if first:  # the clone exists now: record the settings in it
+                await asyncio.to_thread(self.record_settings)
+            return report
 
-    def start_timer(self) -> None:
-        """Start the periodic loop (an init first) if configured with an interval."""
+    def record_settings(self) -> None:
+        """Record the effective settings for the CLI and the preStop hook (see :mod:`.record`)."""
+        if self.sync is None:
+            return
+        try:
+            record_settings(self.sync.settings, self.runtime_dir)
+        except OSError as error:
+            self.log.warning("git sync: cannot record the settings for the CLI: %s", error)
+
+    def start(self) -> None:
+        """Record the settings; start the periodic loop (an init first) if it has an interval."""
+        self.record_settings()
         if self.sync is not None and self.interval > 0 and self._timer is None:
             self._timer = asyncio.ensure_future(self._loop())
 
@@ -82,9 +104,14 @@ class SyncService:
             self._timer.cancel()
             await asyncio.gather(self._timer, return_exceptions=True)
             self._timer = None
-        if not (final_cycle and self.sync is not None):
+        if self.sync is None:
             return
+        if final_cycle:
+            await self._final_cycle(timeout)
+        if self.runtime_dir is not None:
+            forget_pointer(self.runtime_dir, self.sync.workspace)
 
+    async def _final_cycle(self, timeout: float) -> None:
         async def final() -> None:
             async with self._busy:
                 await asyncio.to_thread(self.sync.cycle, timeout)

@@ -95,10 +95,12 @@ class GitSyncSettings(HasTraits):
         $JUPYTER_REMOTE_DEV_GIT_AUTHOR_EMAIL, else <user>@remote-dev.invalid.""",
     )
     git_stop_timeout = Float(
-        60.0,
+        20.0,
         config=True,
         help="""Longest the server waits at shutdown for the final sync cycle (and for a running
-        one to finish first). Keep it below the pod's terminationGracePeriodSeconds.""",
+        one to finish first). On Kubernetes the pod's terminationGracePeriodSeconds (hub default
+        60) covers the preStop cycle first, which may wait half of it, and then this: keep it
+        below the other half.""",
     )
 
     @default("git_repo")

@@ -19,6 +19,8 @@ from kubernetes_asyncio.client import (
 from traitlets import Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
+from ..gitsync.config import ref_safe_username
+
 INIT_CONTAINER_NAME = "remote-dev-git-init"
 INIT_COMMAND = ["python", "-m", "jupyter_remote_dev.gitsync", "init"]
 CYCLE_COMMAND = ["python", "-m", "jupyter_remote_dev.gitsync", "cycle"]
@@ -58,8 +60,9 @@ class GitSync(Configurable):
     branch_template = Unicode(
         "remote-dev/{username}",
         config=True,
-        help="""Per-user sync branch. `{username}` is KubeSpawner's safe slug of the user name
-        (always a valid ref), `{unescaped_username}` the raw name.""",
+        help="""Per-user sync branch. `{username}` is KubeSpawner's safe slug of the user name,
+        `{unescaped_username}` the raw name; every field is made a valid ref part by the same
+        function the server uses (names git refuses get a readable part plus a hash).""",
     )
     workspace = Unicode(
         "",
@@ -109,12 +112,17 @@ class GitSync(Configurable):
         except ValueError as e:
             raise TraitError(str(e)) from None
 
+    def sync_branch(self, fields: dict) -> str:
+        """The user's sync branch: each field made a valid ref part as the server does it."""
+        safe = {key: ref_safe_username(value) if value else value for key, value in fields.items()}
+        return self.branch_template.format(**safe)
+
     def environment(self, fields: dict, author_email: str = "") -> list[V1EnvVar]:
         """The ``JUPYTER_REMOTE_DEV_GIT_*`` variables (token by secretKeyRef, never by value)."""
         plain = {
             "JUPYTER_REMOTE_DEV_GIT_REPO": self.repo,
             "JUPYTER_REMOTE_DEV_GIT_UPSTREAM": self.upstream,
-            "JUPYTER_REMOTE_DEV_GIT_SYNC_BRANCH": self.branch_template.format(**fields),
+            "JUPYTER_REMOTE_DEV_GIT_SYNC_BRANCH": self.sync_branch(fields),
             "JUPYTER_REMOTE_DEV_GIT_WORKSPACE": self.workspace,
             "JUPYTER_REMOTE_DEV_GIT_INTERVAL": str(self.interval),
             "JUPYTER_REMOTE_DEV_GIT_USERNAME": self.token_username,

@@ -10,7 +10,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 GROUP, VERSION, PLURAL = "ray.io", "v1", "rayclusters"
 RBAC_HINT = (
-    "grant the hub's service account create/get/delete on rayclusters.ray.io "
+    "grant the hub's service account create/get/patch/delete on rayclusters.ray.io "
     "(hub_config/raycluster-rbac.yaml)"
 )
 

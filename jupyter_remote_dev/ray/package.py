@@ -57,14 +57,12 @@ def package_working_dir(
     total = 0
     for dirpath, dirnames, filenames in os.walk(folder):
         base = Path(dirpath)
-        rel_dir = base.relative_to(folder).as_posix()
+        prefix = "" if base == folder else f"{base.relative_to(folder).as_posix()}/"
         dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if not (base / d).is_symlink() and not _ignored(f"{rel_dir}/{d}".lstrip("./"), ignore)
+            d for d in dirnames if not (base / d).is_symlink() and not _ignored(prefix + d, ignore)
         )
         for name in sorted(filenames):
-            relative = f"{rel_dir}/{name}".removeprefix("./")
+            relative = prefix + name
             path = base / name
             real = path.resolve()
             if _ignored(relative, ignore) or not real.is_file():

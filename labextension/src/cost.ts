@@ -111,6 +111,13 @@ export class CostSection {
         }),
         h('span', { className: 'jp-RemoteDev-totalWindow', text: windowLabel.toLowerCase() })
       ),
+      report.note
+        ? h('p', {
+            className: 'jp-RemoteDev-costNote',
+            text: report.note,
+            attrs: { role: 'note', 'aria-label': 'About these figures' }
+          })
+        : null,
       h('div', {
         className: 'jp-RemoteDev-meta',
         text: `${report.user} · ${report.source}${report.includes_ray ? ' · includes your Ray cluster' : ''}`

@@ -59,6 +59,30 @@ export function s<K extends keyof SVGElementTagNameMap>(
   return node;
 }
 
+/** Names in messages: variables, settings, options (JUPYTER_X_Y, cost_backend, c.A.b, --x-y). */
+const NAME = /((?:--)?[A-Za-z][A-Za-z0-9]*(?:[_.-][A-Za-z0-9]+)*[_.][A-Za-z0-9]{2,})/;
+
+/** Names longer than this may break after a separator; shorter ones move to the next line whole. */
+const LONG_NAME = 24;
+
+/**
+ * Message text with its names in `<code>`: never broken mid-word, long ones only after `_` or `.`.
+ */
+export function withNames(text: string): Node[] {
+  return text.split(NAME).map((part, index) => {
+    if (index % 2 === 0) {
+      return document.createTextNode(part);
+    }
+    const code = h('code', { className: 'jp-RemoteDev-name' });
+    const pieces = part.length > LONG_NAME ? part.split(/(?<=[_.])/) : [part];
+    for (const piece of pieces) {
+      code.append(piece, document.createElement('wbr'));
+    }
+    code.lastChild?.remove();
+    return code;
+  });
+}
+
 /**
  * A status message block; errors are announced (role=alert), the rest politely (role=status).
  */
@@ -74,7 +98,7 @@ export function notice(
       attrs: kind === 'error' ? { role: 'alert' } : { role: 'status', 'aria-live': 'polite' }
     },
     h('div', { className: 'jp-RemoteDev-noticeTitle', text: title }),
-    detail ? h('div', { className: 'jp-RemoteDev-noticeDetail', text: detail }) : null
+    detail ? h('div', { className: 'jp-RemoteDev-noticeDetail' }, ...withNames(detail)) : null
   );
 }
 

@@ -20,6 +20,8 @@ export interface ICostReport {
   efficiency: number | null;
   daily: { date: string; total: number }[];
   includes_ray: boolean;
+  /** A line to show with the figures, e.g. that they are a local estimate (cost_estimate_note). */
+  note?: string | null;
   source: string;
   updated_at: string;
 }
