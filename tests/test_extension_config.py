@@ -4,7 +4,9 @@ import subprocess
 import sys
 
 import pytest
+from traitlets import TraitError
 
+from jupyter_remote_dev.extension import AREA_SETTINGS as AREAS
 from jupyter_remote_dev.extension import RemoteDevExtension
 
 # one trait of each area: (value set through c.RemoteDevExtension, value the extension holds)
@@ -66,3 +68,20 @@ def test_extension_config_bad_environment_fails_loading(
     app = jp_configurable_serverapp()
     assert "remote_dev_config" not in app.web_app.settings
     assert "JUPYTER_REMOTE_DEV_GIT_INTERVAL is not a number: 'soon'" in capsys.readouterr().err
+
+
+_AREA_TRAITS = {name for area in AREAS for name in area.class_own_traits()}
+NUMERIC_TRAITS = sorted(
+    name
+    for name, trait in RemoteDevExtension.class_traits(config=True).items()
+    if type(trait).__name__ in ("Float", "Int") and name in _AREA_TRAITS
+)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), -1])
+@pytest.mark.parametrize("name", NUMERIC_TRAITS)
+def test_extension_config_numbers_refuse_nan_infinity_and_negatives(name, value):
+    """Every numeric setting refuses NaN (which passes any ``<= 0`` check), infinities and
+    negatives with an error naming it."""
+    with pytest.raises(TraitError, match=name):
+        RemoteDevExtension(**{name: value})

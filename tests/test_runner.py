@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import itertools
 import os
 import signal
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jupyter_remote_dev.errors import RemoteDevError
 from jupyter_remote_dev.exec.jobs import JobRegistry
 from jupyter_remote_dev.exec.request import parse_exec_request
 from jupyter_remote_dev.exec.runner import OutputEncoder, group_members
@@ -143,3 +145,62 @@ async def test_runner_reattach_takes_over_from_the_previous_reader(registry, tmp
     events = await collect(second)
     assert "".join(e["data"] for e in events if e["type"] == "stdout") == "one\ntwo\n"
     assert events[-1]["type"] == "exit" and events[-1]["code"] == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"argv": ["echo", "x\ud800"]},  # UnicodeEncodeError inside the spawn
+        {"env": {"A": "x\ud800"}},
+        {"env": {"A": "nul\0byte"}},  # ValueError inside the spawn
+        {"argv": ["./no-such-program"]},  # OSError
+    ],
+)
+async def test_runner_failed_starts_leak_no_descriptors(registry, tmp_path, change):
+    """A start that fails inside the spawn answers 400 and closes its pipes: the open descriptor
+    count is the same after 100 failed starts (it grew by 2 per start with a lone surrogate)."""
+    base = request(tmp_path, argv=["true"])
+    failing = dataclasses.replace(base, **change)  # past parsing: the runner's own guard
+    with pytest.raises(RemoteDevError) as first:
+        await registry.start(failing)
+    assert first.value.status == 400 and "cannot run" in first.value.message
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(100):
+        with pytest.raises(RemoteDevError):
+            await registry.start(failing)
+    assert len(os.listdir("/proc/self/fd")) - before < 5
+    assert registry.running() == []
+
+
+@pytest.mark.parametrize("field", ["argv", "shell", "cwd", "env", "stdin"])
+def test_runner_request_refuses_lone_surrogates(tmp_path, field):
+    """parse_exec_request on its own names a field holding a lone surrogate (400), rather than
+    failing later with a UnicodeEncodeError."""
+    bad = "x\ud800"
+    body = {"argv": ["true"]}
+    if field == "argv":
+        body["argv"] = ["echo", bad]
+    elif field == "shell":
+        body = {"shell": bad}
+    elif field == "env":
+        body["env"] = {"A": bad}
+    else:
+        body[field] = bad
+    with pytest.raises(RemoteDevError) as refused:
+        request(tmp_path, **body)
+    assert refused.value.status == 400 and "lone surrogate" in refused.value.message
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0, 0, "5", True, 10**400])
+@pytest.mark.parametrize("max_timeout", [0.0, 60.0])
+def test_runner_request_refuses_non_finite_timeouts(tmp_path, timeout, max_timeout):
+    """NaN passed both limit comparisons and ran unbounded; infinities, non-positive numbers,
+    strings, booleans and ints too big for a float are refused as well, with or without a cap."""
+    with pytest.raises(RemoteDevError) as refused:
+        parse_exec_request(
+            {"argv": ["true"], "timeout": timeout},
+            root=tmp_path,
+            shell=["/bin/sh", "-c"],
+            max_timeout=max_timeout,
+        )
+    assert refused.value.status == 400 and "timeout" in refused.value.message

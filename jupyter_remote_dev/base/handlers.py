@@ -12,6 +12,7 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from ..errors import RemoteDevError
+from .jsonbody import parse_json_body
 
 API_PREFIX = "/remote-dev/api"
 
@@ -38,6 +39,11 @@ class RemoteDevHandler(ExtensionHandlerMixin, APIHandler):
     def remote_dev(self):
         """The running :class:`~jupyter_remote_dev.extension.RemoteDevExtension`."""
         return self.extensionapp
+
+    def get_json_body(self) -> Any:
+        """The request's JSON body; 400 naming the problem for anything unusable (jupyter_server's
+        own reader answers 500 for a body that is not UTF-8). See :func:`parse_json_body`."""
+        return parse_json_body(self.request.body or b"")
 
     def write_json(self, payload: Any, status: int = 200) -> None:
         """Finish with ``payload`` as JSON."""

@@ -94,6 +94,15 @@ class StreamedBodyMixin:
             self.refuse(error)
             return None
 
+    def finish(self, *args, **kwargs):
+        """Answers sent before the whole body was read (refused in ``prepare()`` or mid-body) say
+        ``Connection: close``: tornado drops such a connection after the answer, and a keep-alive
+        client that was not told would send its next request into it and get a reset."""
+        body_read = getattr(self.request, "_body_future", None)  # set by @stream_request_body
+        if not self._headers_written and body_read is not None and not body_read.done():
+            self.set_header("Connection", "close")
+        return super().finish(*args, **kwargs)
+
     def on_connection_close(self):
         if self.sink is not None:
             self.sink.after_writes(self.release, keep=self.keep_on_disconnect)

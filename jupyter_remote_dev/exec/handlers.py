@@ -77,10 +77,7 @@ class ExecHandler(_ExecHandler):
     @authorized
     async def post(self):
         self._check_allowed()
-        try:
-            body = json.loads(self.request.body or b"")
-        except ValueError as error:
-            raise RemoteDevError(f"the body is not valid JSON: {error}") from error
+        body = self.get_json_body()
         app, contents = self.remote_dev, self.contents_manager
         request = parse_exec_request(
             body,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import binascii
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +45,27 @@ def _text(value: Any, name: str) -> str:
         raise _fail(f"{name} must be a string, got {type(value).__name__}")
     if "\0" in value:
         raise _fail(f"{name} must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # no OS call can take it; the JSON reader refuses it first
+        raise _fail(f"{name} must be valid Unicode text (it holds a lone surrogate)") from None
     return value
+
+
+def _seconds(value: Any, name: str) -> float | None:
+    """A positive, finite number of seconds (None when absent); NaN, infinities, numbers too big
+    for a float, strings and booleans are refused (NaN would pass every ``>`` limit check)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(f"{name} must be a number of seconds, got {type(value).__name__}")
+    try:
+        seconds = float(value)
+    except OverflowError:
+        seconds = math.inf
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise _fail(f"{name} must be a positive, finite number of seconds")
+    return seconds
 
 
 def resolve_cwd(root: str | os.PathLike, cwd: str, allow_hidden: bool) -> Path:
@@ -103,19 +123,16 @@ def parse_exec_request(
     elif "stdin_b64" in body:
         try:
             stdin = base64.b64decode(_text(body["stdin_b64"], "stdin_b64"), validate=True)
-        except binascii.Error as error:
+        except ValueError as error:  # binascii.Error, or a character outside ASCII
             raise _fail(f"stdin_b64 is not valid base64: {error}") from error
     stdin_stream = body.get("stdin_stream", False)
     if not isinstance(stdin_stream, bool):
         raise _fail("stdin_stream must be true or false")
     if stdin_stream and stdin is not None:
         raise _fail("give stdin/stdin_b64 (all at once) or stdin_stream (piece by piece), not both")
-    timeout = body.get("timeout")
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise _fail("timeout must be a positive number of seconds")
-        if max_timeout and timeout > max_timeout:
-            raise _fail(f"timeout {timeout} s is over the server's limit of {max_timeout} s")
+    timeout = _seconds(body.get("timeout"), "timeout")
+    if timeout is not None and max_timeout and timeout > max_timeout:
+        raise _fail(f"timeout {timeout:g} s is over the server's limit of {max_timeout:g} s")
     detachable = body.get("detachable", False)
     if not isinstance(detachable, bool):
         raise _fail("detachable must be true or false")
@@ -126,7 +143,7 @@ def parse_exec_request(
         env=dict(env),
         stdin=stdin,
         stdin_stream=stdin_stream,
-        timeout=float(timeout) if timeout is not None else (max_timeout or None),
+        timeout=timeout if timeout is not None else (max_timeout or None),
         detachable=detachable,
         original_argv=original,
         shell=line,

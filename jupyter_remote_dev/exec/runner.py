@@ -84,9 +84,10 @@ class CannotRunError(RemoteDevError):
     """The program could not be started; ``reason`` tells a client which shell exit code fits:
     "command not found" (127) or "not executable" (126)."""
 
-    def __init__(self, program: str, error: OSError):
-        super().__init__(f"cannot run {program!r}: {error.strerror}")
-        missing = error.errno in (errno.ENOENT, errno.ENOTDIR)
+    def __init__(self, program: str, error: OSError | ValueError):
+        detail = getattr(error, "strerror", None) or str(error)  # ValueError: NUL, lone surrogate
+        super().__init__(f"cannot run {program!r}: {detail}")
+        missing = getattr(error, "errno", None) in (errno.ENOENT, errno.ENOTDIR)
         self.reason = "command not found" if missing else "not executable"
 
 
@@ -114,11 +115,20 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
-def _open_pipe() -> tuple[int, int]:
-    read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-    with contextlib.suppress(OSError, AttributeError):  # a bigger pipe means fewer wakeups
-        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-    return read_fd, write_fd
+def _open_pipes(count: int) -> list[tuple[int, int]]:
+    """``count`` (read, write) pipes; none stays open if opening one fails (EMFILE)."""
+    pipes: list[tuple[int, int]] = []
+    try:
+        for _ in range(count):
+            pipes.append(os.pipe2(os.O_CLOEXEC))
+            with contextlib.suppress(OSError, AttributeError):  # a bigger pipe: fewer wakeups
+                fcntl.fcntl(pipes[-1][1], fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except BaseException:
+        for pipe in pipes:
+            for fd in pipe:
+                os.close(fd)
+        raise
+    return pipes
 
 
 @dataclass
@@ -173,7 +183,7 @@ class Job:
     async def start(self) -> Reader:
         """Spawn the command; the returned reader is attached before any output is read."""
         request = self.request
-        pipes = [_open_pipe(), _open_pipe()]
+        pipes = _open_pipes(2)
         try:
             self.process = await asyncio.create_subprocess_exec(
                 *request.argv,
@@ -186,9 +196,11 @@ class Job:
                 stderr=pipes[1][1],
                 start_new_session=True,
             )
-        except OSError as error:
+        except BaseException as error:  # every descriptor goes, whatever failed (issue 12)
             for read_fd, _ in pipes:
                 os.close(read_fd)
+            if not isinstance(error, (OSError, ValueError)):
+                raise
             raise CannotRunError(request.argv[0], error) from error
         finally:
             for _, write_fd in pipes:

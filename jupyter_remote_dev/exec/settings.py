@@ -6,7 +6,7 @@ import os
 
 from traitlets import Bool, Float, HasTraits, Int, List, Unicode, default, validate
 
-from ..base.validators import positive
+from ..base.validators import non_negative, positive
 
 
 class ExecSettings(HasTraits):
@@ -68,18 +68,13 @@ class ExecSettings(HasTraits):
     def _exec_shell_default(self):
         return ["/bin/bash", "-c"] if os.path.exists("/bin/bash") else ["/bin/sh", "-c"]
 
-    @validate("exec_max_timeout")
-    def _exec_max_timeout_valid(self, proposal):
-        if proposal.value < 0:
-            raise ValueError(f"exec_max_timeout must be 0 (no limit) or more, got {proposal.value}")
-        return proposal.value
-
     @validate("exec_shell")
     def _exec_shell_valid(self, proposal):
         if not proposal.value:
             raise ValueError("exec_shell must name a program, e.g. ['/bin/sh', '-c']")
         return proposal.value
 
+    _exec_non_negative = non_negative("exec_max_timeout")  # 0: no limit
     _exec_positive = positive(
         "max_concurrent_exec",
         "exec_heartbeat_interval",

@@ -59,6 +59,31 @@ async def off_loop_if(big: bool, function, *args, **kwargs):
     return function(*args, **kwargs)
 
 
+UPLOAD_FIELDS = {
+    "path": (str,),
+    "size": (int,),
+    "sha256": (str, type(None)),
+    "mode": (str, type(None)),
+}
+_JSON_TYPES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
+UPLOAD_SHAPE = '{"path": string, "size": integer, "sha256"?: string, "mode"?: octal string}'
+
+
+def check_upload_body(body) -> dict:
+    """The POST uploads body, every field type-checked: 400 naming the first wrong one."""
+    if not isinstance(body, dict):
+        raise RemoteDevError(f"the body must be a JSON object {UPLOAD_SHAPE}")
+    for name, types in UPLOAD_FIELDS.items():
+        value = body.get(name)
+        if (name in body or type(None) not in types) and (
+            isinstance(value, bool) or not isinstance(value, types)
+        ):
+            got = _JSON_TYPES.get(type(value), type(value).__name__) if name in body else "nothing"
+            expected = _JSON_TYPES[types[0]]
+            raise RemoteDevError(f"{name} must be {expected}, got {got}: {UPLOAD_SHAPE}")
+    return body
+
+
 class ContentsHandler(RemoteDevHandler):
     """Shared by files, uploads, tree and batch: the contents resource, root and path checks."""
 
@@ -206,21 +231,16 @@ class UploadsHandler(ContentsHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        body = self.get_json_body()
-        if not isinstance(body, dict) or not isinstance(body.get("path"), str):
-            raise RemoteDevError('body must be {"path": str, "size": int, "sha256"?, "mode"?}')
-        if not isinstance(body.get("size"), int) or isinstance(body["size"], bool):
-            raise RemoteDevError('body must be {"path": str, "size": int, "sha256"?, "mode"?}')
+        body = check_upload_body(self.get_json_body())
         target = self.resolve(body["path"])
         size, limit = body["size"], self.remote_dev.max_upload_size
         if not 0 < size <= limit:
             status = 413 if size > limit else 400
             raise RemoteDevError(f"size must be 1..{limit} (max_upload_size)", status=status)
-        mode = body.get("mode")
         headers = self.request.headers
         options = {
             "sha256": parse_sha256(body.get("sha256"), "sha256"),
-            "mode": parse_file_mode(mode if mode is None else str(mode)),
+            "mode": parse_file_mode(body.get("mode")),
             "if_match": headers.get("If-Match"),
             "if_none_match": headers.get("If-None-Match"),
         }

@@ -33,4 +33,4 @@ class FilesSettings(HasTraits):
         help="Seconds after which an abandoned partial (resumable) upload is deleted.",
     )
 
-    _files_positive = positive("max_upload_size")
+    _files_positive = positive("max_upload_size", "upload_expiry")

@@ -6,7 +6,7 @@ import os
 
 from traitlets import Float, HasTraits, Int, List, TraitError, Unicode, default, validate
 
-from ..base.validators import positive
+from ..base.validators import non_negative, positive
 from .config import DEFAULT_EXCLUDE as DEFAULT_GIT_EXCLUDE
 from .config import validate_branch, validate_pattern, validate_repo_url
 from .errors import GitSyncConfigError
@@ -163,10 +163,5 @@ class GitSyncSettings(HasTraits):
             raise TraitError(f"RemoteDevExtension.{name}: {error.message}") from None
         return value
 
-    @validate("git_interval", "git_stop_timeout")
-    def _git_non_negative(self, proposal):
-        if proposal.value < 0:
-            raise TraitError(f"{proposal.trait.name} must not be negative, got {proposal.value}")
-        return proposal.value
-
+    _git_non_negative = non_negative("git_interval", "git_stop_timeout")
     _git_positive = positive("git_max_file_size")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import math
 import platform
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -308,6 +309,28 @@ def job_summary(job: dict) -> dict[str, Any]:
     return summary
 
 
+def _check_job_fields(body: dict[str, Any]) -> None:
+    """Type-check the optional fields of a job submission: 400 naming the first wrong one."""
+    for name in ("working_dir", "submission_id"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise RemoteDevError(f"{name} must be a string")
+    resources = body.get("entrypoint_resources") or {}
+    if not isinstance(resources, dict):
+        raise RemoteDevError("entrypoint_resources must be an object of resource names to numbers")
+    numbers = {
+        "entrypoint_num_cpus": body.get("entrypoint_num_cpus"),
+        "entrypoint_num_gpus": body.get("entrypoint_num_gpus"),
+        "entrypoint_memory": body.get("entrypoint_memory"),
+        **{f"entrypoint_resources[{k!r}]": v for k, v in resources.items()},
+    }
+    for name, value in numbers.items():
+        kinds = int if name == "entrypoint_memory" else (int, float)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, kinds) or not 0 <= value < math.inf:
+            raise RemoteDevError(f"{name} must be a finite number, 0 or more, got {value!r}")
+
+
 def build_job_request(body: Any, owner: str) -> dict[str, Any]:
     """The dashboard submit request from our POST body (validated), tagged with the owner.
 
@@ -333,6 +356,7 @@ def build_job_request(body: Any, owner: str) -> dict[str, Any]:
         raise RemoteDevError("runtime_env and metadata must be JSON objects")
     if not all(isinstance(v, str) for v in metadata.values()):
         raise RemoteDevError("metadata values must be strings")
+    _check_job_fields(body)
     remote_dir = runtime_env.get("working_dir")
     if remote_dir is not None and urlsplit(str(remote_dir)).scheme not in REMOTE_URI_SCHEMES:
         raise RemoteDevError(
