@@ -6,6 +6,7 @@ import asyncio
 import functools
 import hashlib
 import json
+import os
 import threading
 from collections import OrderedDict
 
@@ -14,8 +15,9 @@ from tornado import web
 
 from ..base.handlers import api_path
 from ..errors import NotFoundError, RemoteDevError
-from .fileio import parse_etags
+from .fdpath import open_folder
 from .handlers import ContentsHandler
+from .headers import parse_etags
 from .manifest import HashCache, IgnoreRules, build_manifest, manifest_json
 
 
@@ -60,15 +62,20 @@ class TreeHandler(ContentsHandler):
     @web.authenticated
     @authorized
     async def get(self, path: str = ""):
-        target = self.resolve(path, allow_root=True)
-        if not target.real.exists():
-            raise NotFoundError(f"{target.api_path!r} does not exist")
-        if not target.real.is_dir():
-            raise RemoteDevError(f"{target.api_path!r} is a file; fetch it with files/{path}")
+        try:
+            fd, real = open_folder(self.root_dir, path, allow_hidden=self.allow_hidden)
+        except NotFoundError:
+            with self.locate(path) as where:
+                if where.lstat() is not None:
+                    raise RemoteDevError(
+                        f"{path!r} is a file; fetch it with files/{path}"
+                    ) from None
+            raise
+        os.close(fd)
         body, etag = await asyncio.to_thread(
             manifest_body,
-            target.real,
-            target.api_path,
+            real,
+            path,
             self.hash_cache,
             ignore_rules(tuple(self.remote_dev.ignore_patterns)),
             self.contents_manager.allow_hidden,

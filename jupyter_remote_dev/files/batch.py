@@ -1,0 +1,229 @@
+"""Unpacking a POST batch tar: every member written, then all made durable, then each installed.
+
+Three passes, so a batch costs two ``syncfs`` instead of an fsync per file, and a batch that
+fails as a whole (a broken stream, a cap passed) leaves nothing behind, not even a folder:
+
+1. each file member is streamed to a temp file in its target folder (or the nearest existing
+   ancestor), on that folder's descriptor; its temp file is closed, so the batch holds a handful
+   of descriptors however many members it has;
+2. one ``syncfs`` of the root's file system makes every temp file durable;
+3. each member is walked again from the root, checked (``If-Match``, sha256) and renamed into
+   place, folders created on descriptors as needed; a second ``syncfs`` makes the renames durable.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import stat
+import tarfile
+import zlib
+from dataclasses import dataclass
+
+from ..errors import NotFoundError, RemoteDevError
+from .fdpath import OPEN_FILE, Location, locate, open_physical, open_root
+from .fileio import create_temp, install
+from .headers import parse_sha256
+from .manifest import HashCache
+
+PAX_PREFIX = "REMOTE_DEV."
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """Caps of one batch: bytes per file, members, and bytes unpacked in total (413 past them)."""
+
+    file_size: int
+    members: int
+    expanded_size: int
+
+
+@dataclass
+class Pending:
+    """A file member written to its temp file, waiting for pass 3."""
+
+    index: int
+    path: str
+    folder: str
+    """Real path of the temp file's folder relative to the root."""
+    temp: str
+    digest: str
+    mode: int
+    pax: dict
+
+
+def _failure(path: str, error: Exception) -> dict:
+    status = getattr(error, "status", 400 if isinstance(error, ValueError) else 500)
+    return {"path": path, "status": status, "message": getattr(error, "message", str(error))}
+
+
+def sync_filesystem(fd: int) -> None:
+    """Flush every dirty page of the file system holding ``fd`` (one syncfs(2) for many files)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, "syncfs", None) is None or libc.syncfs(fd) != 0:
+        os.sync()
+
+
+def unpack(
+    spool, root: str, base: str, allow_hidden: bool, cache: HashCache, limits: BatchLimits
+) -> list[dict]:
+    """Write every member of the tar in ``spool`` under ``root``/``base``; one result per member.
+    413 (nothing kept) past ``limits``; 400 (nothing kept) for a stream that is not a tar."""
+    root_fd = open_root(root)
+    pending: list[Pending] = []
+    try:
+        results, folders = _write_members(spool, root, base, allow_hidden, limits, pending, root_fd)
+        if pending:
+            sync_filesystem(root_fd)
+    except BaseException:
+        for item in pending:  # no temp file of a member stays behind
+            _drop_temp(root_fd, item)
+        os.close(root_fd)
+        raise
+    try:
+        for index, path in folders:
+            results[index] = _make_folder(root, path, allow_hidden, root_fd)
+        for item in pending:
+            results[item.index] = _install(root, allow_hidden, cache, root_fd, item)
+        if pending or folders:
+            sync_filesystem(root_fd)
+    finally:
+        os.close(root_fd)
+    return results
+
+
+def _write_members(spool, root, base, allow_hidden, limits, pending, root_fd):
+    """Pass 1: (results with None for members still to install, folder members to create)."""
+    results: list[dict | None] = []
+    folders: list[tuple[int, str]] = []
+    expanded = 0
+    try:
+        with tarfile.open(fileobj=spool, mode="r:*") as archive:
+            for member in archive:
+                name = member.name.removeprefix("./").rstrip("/")
+                if name in ("", "."):
+                    continue
+                if len(results) >= limits.members:
+                    raise RemoteDevError(
+                        f"the batch has more than {limits.members} members "
+                        "(batch_max_files); nothing was written",
+                        status=413,
+                    )
+                expanded += member.size if member.isfile() else 0
+                if expanded > limits.expanded_size:
+                    raise RemoteDevError(
+                        f"the batch unpacks to more than {limits.expanded_size} bytes "
+                        "(batch_max_expanded_size); nothing was written",
+                        status=413,
+                    )
+                results.append(None)
+                path = f"{base}/{name}" if base else name
+                try:
+                    if member.isdir():
+                        folders.append((len(results) - 1, path))
+                    elif not member.isfile():
+                        raise RemoteDevError("only regular files and folders are accepted")
+                    else:
+                        pending.append(
+                            _write_member(
+                                archive,
+                                member,
+                                root,
+                                path,
+                                allow_hidden,
+                                limits,
+                                len(results) - 1,
+                                root_fd,
+                            )  # fmt: skip
+                        )
+                except (RemoteDevError, OSError, ValueError) as error:
+                    results[-1] = _failure(name, error)
+    except (tarfile.TarError, EOFError, zlib.error) as error:  # e.g. a truncated gzip
+        raise RemoteDevError(f"the body is not a readable tar stream: {error}") from None
+    return results, folders
+
+
+def _write_member(archive, member, root, path, allow_hidden, limits, index, root_fd) -> Pending:
+    if member.size > limits.file_size:
+        raise RemoteDevError(f"larger than max_upload_size ({limits.file_size} bytes)", 413)
+    with locate(root, path, allow_hidden=allow_hidden, may_be_missing=True, root_fd=root_fd) as at:
+        fd, temp = create_temp(at.fd)
+        digest = hashlib.sha256()
+        try:
+            source = archive.extractfile(member)
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+        except BaseException:
+            os.unlink(temp, dir_fd=at.fd)
+            raise
+        finally:
+            os.close(fd)
+        folder = "/".join(at.physical)
+    return Pending(index, path, folder, temp, digest.hexdigest(), member.mode & 0o777,
+                   member.pax_headers)  # fmt: skip
+
+
+def _drop_temp(root_fd: int, item: Pending) -> None:
+    try:
+        folder = open_physical(root_fd, item.folder)
+    except NotFoundError:
+        return
+    try:
+        os.unlink(item.temp, dir_fd=folder)
+    except FileNotFoundError:
+        pass
+    finally:
+        os.close(folder)
+
+
+def _make_folder(root: str, path: str, allow_hidden: bool, root_fd: int) -> dict:
+    try:
+        with locate(root, path, allow_hidden=allow_hidden, may_be_missing=True,
+                    root_fd=root_fd) as at:  # fmt: skip
+            st = at.lstat()
+            existed = st is not None
+            if not existed:
+                at.missing.append(at.name)
+                at.open_folders(sync=False)
+            elif not stat.S_ISDIR(st.st_mode):
+                raise RemoteDevError(f"{path!r} is a file, not a folder", status=409)
+    except (RemoteDevError, OSError) as error:
+        return _failure(path, error)
+    return {"path": path, "status": 200 if existed else 201, "folder": True}
+
+
+def _install(root, allow_hidden, cache, root_fd, item: Pending) -> dict:
+    """Pass 3 for one file: checks, then the rename; its result."""
+    target: Location | None = None
+    folder = temp_fd = -1
+    try:
+        folder = open_physical(root_fd, item.folder)
+        temp_fd = os.open(item.temp, OPEN_FILE, dir_fd=folder)
+        expected = parse_sha256(item.pax.get(f"{PAX_PREFIX}sha256"), f"{PAX_PREFIX}sha256")
+        if expected is not None and expected != item.digest:
+            raise RemoteDevError(
+                f"body sha256 {item.digest} does not match the expected {expected}; "
+                "nothing was written"
+            )
+        target = locate(root, item.path, allow_hidden=allow_hidden, may_be_missing=True,
+                        root_fd=root_fd)  # fmt: skip
+        result = install(
+            temp_fd, folder, item.temp, target, item.digest, cache=cache, mode=item.mode,
+            if_match=item.pax.get(f"{PAX_PREFIX}if_match"),
+            if_none_match=item.pax.get(f"{PAX_PREFIX}if_none_match"), sync_folder=False,
+        )  # fmt: skip
+        return {**result.json(), "status": 201 if result.created else 200}
+    except (RemoteDevError, OSError) as error:
+        _drop_temp(root_fd, item)
+        return _failure(item.path, error)
+    finally:
+        for fd in (temp_fd, folder):
+            if fd >= 0:
+                os.close(fd)
+        if target is not None:
+            target.close()
