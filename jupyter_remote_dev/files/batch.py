@@ -21,7 +21,7 @@ import tarfile
 import zlib
 from dataclasses import dataclass
 
-from ..errors import NotFoundError, RemoteDevError
+from ..errors import ConflictError, NotFoundError, RemoteDevError
 from .fdpath import OPEN_FILE, Location, locate, open_physical, open_root
 from .fileio import create_temp, install
 from .headers import parse_sha256
@@ -202,8 +202,14 @@ def _install(root, allow_hidden, cache, root_fd, item: Pending) -> dict:
     target: Location | None = None
     folder = temp_fd = -1
     try:
-        folder = open_physical(root_fd, item.folder)
-        temp_fd = os.open(item.temp, OPEN_FILE, dir_fd=folder)
+        try:
+            folder = open_physical(root_fd, item.folder)
+            temp_fd = os.open(item.temp, OPEN_FILE, dir_fd=folder)
+        except (NotFoundError, FileNotFoundError):
+            raise ConflictError(
+                f"a folder of {item.path!r} was moved or replaced during the request; "
+                "nothing was changed"
+            ) from None
         expected = parse_sha256(item.pax.get(f"{PAX_PREFIX}sha256"), f"{PAX_PREFIX}sha256")
         if expected is not None and expected != item.digest:
             raise RemoteDevError(

@@ -141,6 +141,29 @@ class Location:
         except FileNotFoundError:
             return None
 
+    def check_in_place(self) -> None:
+        """409 unless the folder ``fd`` is still where the walk found it (its real path, walked
+        again from the root with no link followed, reaches the same folder): a folder moved out
+        of the root, or replaced by a link, since the walk must not receive the change."""
+        root = open_root(self.root)
+        try:
+            again = open_physical(root, "/".join(self.physical))
+        except NotFoundError:
+            again = -1
+        finally:
+            os.close(root)
+        try:
+            here = os.fstat(self.fd)
+            same = again >= 0 and _same_file(os.fstat(again), here)
+        finally:
+            if again >= 0:
+                os.close(again)
+        if not same:
+            raise ConflictError(
+                f"a folder of {self.api_path!r} was moved or replaced during the request; "
+                "nothing was changed"
+            )
+
     def open_folders(self, sync: bool = True) -> int:
         """Create the ``missing`` folders one by one on descriptors (each new entry fsynced when
         ``sync``); the fd of the last, owned by this location from now on. A folder another
@@ -161,6 +184,10 @@ class Location:
             self.physical.append(part)
         self.missing = []
         return self.fd
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def _escape(api_path: str) -> PathError:

@@ -185,6 +185,7 @@ def install(
             temp_fd,
             mode if mode is not None else DEFAULT_FILE_MODE if created else current.st_mode & 0o777,
         )
+        target.check_in_place()
         folder = target.open_folders(sync=sync_folder) if target.missing else target.fd
         os.replace(temp, target.name, src_dir_fd=temp_folder, dst_dir_fd=folder)
         cache.store(target.real, st, digest, trusted=True)
@@ -310,12 +311,19 @@ def delete(
         if stat.S_ISDIR(st.st_mode):
             if not recursive:
                 raise ConflictError(f"{api_path!r} is a folder; add ?recursive=1 to delete it")
-            shutil.rmtree(where.name, dir_fd=where.fd)
+            where.check_in_place()
+            shutil.rmtree(where.name, dir_fd=where.fd)  # on descriptors, following no link
         elif stat.S_ISLNK(st.st_mode):
             if if_match is not None:
                 raise PreconditionFailedError(f"If-Match failed: {api_path!r} is a link")
+            where.check_in_place()
             os.unlink(where.name, dir_fd=where.fd)
         else:
-            locked(where, cache, if_match, None, lambda _: os.unlink(where.name, dir_fd=where.fd))
+
+            def unlink(_):
+                where.check_in_place()
+                os.unlink(where.name, dir_fd=where.fd)
+
+            locked(where, cache, if_match, None, unlink)
         cache.forget(where.real)
         fsync_folder(where.fd)
