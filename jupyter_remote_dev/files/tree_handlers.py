@@ -16,9 +16,10 @@ from tornado import web
 from ..base.handlers import api_path
 from ..errors import NotFoundError, RemoteDevError
 from .fdpath import open_folder
+from .fdtree import build_manifest_fd
 from .handlers import ContentsHandler
 from .headers import parse_etags
-from .manifest import HashCache, IgnoreRules, build_manifest, manifest_json
+from .manifest import HashCache, IgnoreRules, manifest_json
 
 
 @functools.lru_cache(maxsize=8)
@@ -52,10 +53,14 @@ class ManifestBodies:
         return body, etag
 
 
-def manifest_body(folder, api_root, cache: HashCache, rules, hidden, bodies) -> tuple[str, str]:
-    """The JSON body of GET tree/ for ``folder`` and its ETag (blocking: for a worker thread)."""
-    entries = build_manifest(folder, cache, rules, hidden)
-    return bodies.body((str(folder), rules, hidden), api_root, entries)
+def manifest_body(folder_fd, real, api_root, cache: HashCache, rules, hidden, bodies):
+    """The JSON body of GET tree/ for the open folder and its ETag (blocking: for a worker
+    thread); the folder's descriptor is closed."""
+    try:
+        entries = build_manifest_fd(folder_fd, real, cache, rules, hidden)
+    finally:
+        os.close(folder_fd)
+    return bodies.body((real, rules, hidden), api_root, entries)
 
 
 class TreeHandler(ContentsHandler):
@@ -71,9 +76,9 @@ class TreeHandler(ContentsHandler):
                         f"{path!r} is a file; fetch it with files/{path}"
                     ) from None
             raise
-        os.close(fd)
         body, etag = await asyncio.to_thread(
             manifest_body,
+            fd,
             real,
             path,
             self.hash_cache,
