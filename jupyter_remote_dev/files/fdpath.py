@@ -263,11 +263,15 @@ def locate(
                     raise NotFoundError(f"{api_path!r}: folder {part!r} does not exist") from None
                 missing = [part, *reversed(pending[1:])]
                 if any(p == ".." or (p.startswith(".") and not allow_hidden) for p in pending):
-                    raise NotFoundError(f"{api_path!r}: folder {part!r} does not exist") from None
+                    raise PathError(
+                        f"{api_path!r} goes through a link into a folder that does not exist",
+                        status=403,
+                    ) from None
                 return _located(api_path, root_real, fd, stack, pending[0], missing)
             except NotADirectoryError:  # O_NOFOLLOW | O_DIRECTORY on a link: ENOTDIR too
                 if not _is_link(part, current()):
-                    raise ConflictError(f"{api_path!r}: {part!r} is a file, not a folder") from None
+                    error = ConflictError if may_be_missing else NotFoundError  # write or read
+                    raise error(f"{api_path!r}: {part!r} is a file, not a folder") from None
                 follow(part)
         # only links and '..' were left: the path names a folder reached through them
         if not stack:

@@ -296,7 +296,7 @@ def open_for_read(root, api_path: str, allow_hidden: bool) -> tuple[int, os.stat
                     raise RemoteDevError(f"{api_path!r} is a folder; list it with tree/{api_path}")
                 raise RemoteDevError(f"{api_path!r} is not a regular file")
             return fd, st, where.real
-    raise ConflictError(f"{api_path!r} keeps changing into a link; try again")
+    raise NotFoundError(f"{api_path!r} keeps being replaced by a link; try again")
 
 
 def delete(

@@ -121,6 +121,8 @@ class ContentsHandler(RemoteDevHandler):
 
     def _handle_request_exception(self, e: BaseException) -> None:
         status = OS_ERROR_STATUS.get(e.errno) if isinstance(e, OSError) else None
+        if status == 409 and self.request.method in ("GET", "HEAD"):
+            status = 404  # a read of something that changed under it: it is not there now
         if status is not None:
             error = RemoteDevError(f"{e.strerror}: the file system refused the request", status)
             return super()._handle_request_exception(error)
