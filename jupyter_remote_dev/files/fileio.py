@@ -174,9 +174,10 @@ def install(
     sync_folder: bool = True,
 ) -> WriteResult:  # fmt: skip
     """Atomically make the fsynced temp file (open as ``temp_fd``, named ``temp`` in the folder
-    ``temp_folder``) the target: check preconditions, create missing folders, set the mode, rename
-    on descriptors, fsync the folder. The hash cache entry is the temp file's own inode, recorded
-    with the rename under the lock. The temp file is removed if it was not installed."""
+    ``temp_folder``) the target: create missing folders (and make them durable), check the
+    preconditions, set the mode, rename on descriptors, fsync the folder. Only the check and the
+    rename run under :data:`REPLACE_LOCK`, with the hash cache entry of the temp file's own inode
+    recorded there too. The temp file is removed if it was not installed."""
     st = os.fstat(temp_fd)
 
     def replace(current: os.stat_result | None) -> bool:
@@ -186,12 +187,15 @@ def install(
             mode if mode is not None else DEFAULT_FILE_MODE if created else current.st_mode & 0o777,
         )
         target.check_in_place()
-        folder = target.open_folders(sync=sync_folder) if target.missing else target.fd
-        os.replace(temp, target.name, src_dir_fd=temp_folder, dst_dir_fd=folder)
+        os.replace(temp, target.name, src_dir_fd=temp_folder, dst_dir_fd=target.fd)
         cache.store(target.real, st, digest, trusted=True)
         return created
 
     try:
+        if target.missing:
+            if parse_etags(if_match) is not None:  # nothing there to match: no folder made
+                raise PreconditionFailedError("If-Match failed: the file does not exist")
+            target.open_folders(sync=sync_folder)
         created = locked(target, cache, if_match, if_none_match, replace)
     except BaseException:
         try:
