@@ -134,7 +134,7 @@ async def test_races_batch_folder_moved_out_before_rename(api, jp_root_dir, outs
 
         return hooked
 
-    patch_everywhere(monkeypatch, "sync_filesystem", make_wrapper)
+    patch_everywhere(monkeypatch, "parse_sha256", make_wrapper)  # after writing, before renaming
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         info = tarfile.TarInfo("a/b/c/m.txt")

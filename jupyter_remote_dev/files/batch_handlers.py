@@ -2,8 +2,8 @@
 
 The body (``application/x-tar``, optionally gzip-compressed) is spooled to an unnamed temp file
 under the root as it arrives, then unpacked in a worker thread (:mod:`.batch`): every member is
-written to its own temp file first, one ``syncfs`` makes them all durable, then each is checked
-and renamed into place. Per-member checks ride in PAX headers (``REMOTE_DEV.sha256``,
+written to its own temp file first, all are fsynced together, then each is checked and renamed
+into place. Per-member checks ride in PAX headers (``REMOTE_DEV.sha256``,
 ``REMOTE_DEV.if_match``, ``REMOTE_DEV.if_none_match``); the member's mode bits are applied.
 """
 
