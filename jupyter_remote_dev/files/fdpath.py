@@ -10,7 +10,6 @@ actually walked, never above the root. Nothing here knows about tornado.
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 import re
@@ -82,10 +81,6 @@ def real_root(root: str) -> str:
 def open_root(root: str | os.PathLike) -> int:
     """A descriptor of the server root (the caller closes it)."""
     return os.open(real_root(os.fspath(root)), OPEN_DIR & ~os.O_NOFOLLOW)
-
-
-def _is_link_error(error: OSError) -> bool:
-    return error.errno in (errno.ELOOP, errno.EMLINK)
 
 
 def _is_link(name: str, dir_fd: int) -> bool:
