@@ -276,10 +276,12 @@ def _install(root, allow_hidden, cache, root_fd, item: Pending, touched) -> dict
         target = locate(root, item.path, allow_hidden=allow_hidden, may_be_missing=True,
                         root_fd=root_fd)  # fmt: skip
         created_from = len(target.physical) if target.missing else None
+        if_match = item.pax.get(f"{PAX_PREFIX}if_match")
+        if_none_match = item.pax.get(f"{PAX_PREFIX}if_none_match")
         result = install(
             temp_fd, folder, item.temp, target, item.digest, cache=cache, mode=item.mode,
-            if_match=item.pax.get(f"{PAX_PREFIX}if_match"),
-            if_none_match=item.pax.get(f"{PAX_PREFIX}if_none_match"), sync_folder=False,
+            if_match=if_match, if_none_match=if_none_match, sync_folder=False,
+            recheck=if_match is not None or if_none_match is not None,  # else: walked just now
         )  # fmt: skip
         _touch(touched, target.physical, created_from)
         return {**result.json(), "status": 201 if result.created else 200}

@@ -105,6 +105,8 @@ class Location:
     physical: list[str]
     name: str
     missing: list[str] = field(default_factory=list)
+    root_fd: int = -1
+    """A descriptor of the root lent by the caller (not closed here), or -1."""
 
     @property
     def folder_path(self) -> str:
@@ -140,13 +142,14 @@ class Location:
         """409 unless the folder ``fd`` is still where the walk found it (its real path, walked
         again from the root with no link followed, reaches the same folder): a folder moved out
         of the root, or replaced by a link, since the walk must not receive the change."""
-        root = open_root(self.root)
+        root = self.root_fd if self.root_fd >= 0 else open_root(self.root)
         try:
             again = open_physical(root, "/".join(self.physical))
         except NotFoundError:
             again = -1
         finally:
-            os.close(root)
+            if root != self.root_fd:
+                os.close(root)
         try:
             here = os.fstat(self.fd)
             same = again >= 0 and _same_file(os.fstat(again), here)
@@ -250,7 +253,7 @@ def locate(
                 if st is not None and stat.S_ISLNK(st.st_mode) and follow_last:
                     follow(part)
                     continue
-                return _located(api_path, root_real, fd, stack, part, [])
+                return _located(api_path, root_real, fd, stack, part, [], root_fd)
             try:
                 stack.append((os.open(part, OPEN_DIR, dir_fd=current()), part))
             except FileNotFoundError:
@@ -262,7 +265,7 @@ def locate(
                         f"{api_path!r} goes through a link into a folder that does not exist",
                         status=403,
                     ) from None
-                return _located(api_path, root_real, fd, stack, pending[0], missing)
+                return _located(api_path, root_real, fd, stack, pending[0], missing, root_fd)
             except NotADirectoryError:  # O_NOFOLLOW | O_DIRECTORY on a link: ENOTDIR too
                 if not _is_link(part, current()):
                     error = ConflictError if may_be_missing else NotFoundError  # write or read
@@ -273,7 +276,7 @@ def locate(
             raise PathError(f"{api_path!r} is the server root, not a file")
         top, name = stack.pop()
         os.close(top)
-        return _located(api_path, root_real, fd, stack, name, [])
+        return _located(api_path, root_real, fd, stack, name, [], root_fd)
     except BaseException:
         for folder, _ in stack:
             os.close(folder)
@@ -281,7 +284,7 @@ def locate(
         raise
 
 
-def _located(api_path, root_real, root_fd, stack, name, missing) -> Location:
+def _located(api_path, root_real, root_fd, stack, name, missing, lent_root) -> Location:
     """The Location owning the innermost folder's fd; every other fd is closed."""
     physical = [folder_name for _, folder_name in stack]
     folder = stack.pop()[0] if stack else root_fd
@@ -290,7 +293,8 @@ def _located(api_path, root_real, root_fd, stack, name, missing) -> Location:
     if folder != root_fd:
         os.close(root_fd)
     stack.clear()
-    return Location(api_path, root_real, folder, physical, name, missing)
+    lent = -1 if lent_root is None else lent_root
+    return Location(api_path, root_real, folder, physical, name, missing, lent)
 
 
 def open_folder(

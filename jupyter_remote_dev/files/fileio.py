@@ -171,13 +171,15 @@ class WriteResult:
 def install(
     temp_fd: int, temp_folder: int, temp: str, target: Location, digest: str, *, cache: HashCache,
     mode: int | None = None, if_match: str | None = None, if_none_match: str | None = None,
-    sync_folder: bool = True,
+    sync_folder: bool = True, recheck: bool = True,
 ) -> WriteResult:  # fmt: skip
     """Atomically make the fsynced temp file (open as ``temp_fd``, named ``temp`` in the folder
     ``temp_folder``) the target: create missing folders (and make them durable), check the
     preconditions, set the mode, rename on descriptors, fsync the folder. Only the check and the
     rename run under :data:`REPLACE_LOCK`, with the hash cache entry of the temp file's own inode
-    recorded there too. The temp file is removed if it was not installed."""
+    recorded there too. The temp file is removed if it was not installed. ``recheck=False``
+    only for a target walked just now (the walk is then the check; see
+    :meth:`.fdpath.Location.check_in_place`)."""
     st = os.fstat(temp_fd)
 
     def replace(current: os.stat_result | None) -> bool:
@@ -186,7 +188,8 @@ def install(
             temp_fd,
             mode if mode is not None else DEFAULT_FILE_MODE if created else current.st_mode & 0o777,
         )
-        target.check_in_place()
+        if recheck:
+            target.check_in_place()
         os.replace(temp, target.name, src_dir_fd=temp_folder, dst_dir_fd=target.fd)
         cache.store(target.real, st, digest, trusted=True)
         return created
