@@ -198,3 +198,23 @@ async def test_safety_upload_preconditions_hash_off_the_loop(api, jp_root_dir, m
     put = await api.put("big.bin", b"new", {"If-Match": sha256(data[::-1])})
     assert put.code == 200, put.body
     assert calls and calls == [(False, False)] * len(calls)
+
+
+async def test_safety_if_match_on_a_file_just_written_or_from_the_future(api, jp_root_dir):
+    """If-Match works on a file the hash cache cannot trust yet (mtime now, or ahead of the
+    clock as after a copy from a machine whose clock runs fast): hashed once, then checked."""
+    (jp_root_dir / "fresh.txt").write_bytes(b"current")
+    ahead = time.time_ns() + 3_600 * 10**9
+    os.utime(jp_root_dir / "fresh.txt", ns=(ahead, ahead))
+    put = await api.put("fresh.txt", b"next", {"If-Match": f'"{sha256(b"current")}"'})
+    assert put.code == 200, put.body
+    os.utime(jp_root_dir / "fresh.txt", ns=(ahead, ahead))
+    headers = {"REMOTE_DEV.if_match": f'"{sha256(b"next")}"'}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        info = tarfile.TarInfo("fresh.txt")
+        info.size, info.pax_headers = 5, headers
+        archive.addfile(info, io.BytesIO(b"again"))
+    batch = await api.request("POST", "batch", buffer.getvalue(), TAR)
+    assert [r["status"] for r in json.loads(batch.body)["results"]] == [200]
+    assert (jp_root_dir / "fresh.txt").read_bytes() == b"again"

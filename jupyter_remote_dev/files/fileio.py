@@ -28,7 +28,7 @@ from ..errors import (
 )
 from .fdpath import OPEN_FILE, Location, locate, open_folder
 from .headers import parse_etags
-from .manifest import HashCache
+from .manifest import HashCache, stat_key
 
 TEMP_PREFIX = ".~remote-dev-"
 """Temp files start with this and end in ``.tmp`` (or ``.part``); manifests never list them."""
@@ -74,22 +74,28 @@ def resolve_folder(root: str | os.PathLike, path: str, allow_hidden: bool = Fals
     return Path(real)
 
 
-def _current_sha256(where: Location, cache: HashCache) -> str:
-    """Hash the file at ``where`` through a fresh descriptor (no lock held; may be slow)."""
+def _current_sha256(where: Location, cache: HashCache) -> tuple[tuple, str]:
+    """(stat key, sha256) of the file at ``where``, hashed through a fresh descriptor (no lock
+    held; may be slow)."""
     fd = os.open(where.name, OPEN_FILE, dir_fd=where.fd)
     try:
-        return cache.sha256_fd(where.real, fd, os.fstat(fd))
+        st = os.fstat(fd)
+        return stat_key(st), cache.sha256_fd(where.real, fd, st)
     finally:
         os.close(fd)
 
 
 def check_preconditions(
-    where: Location, cache: HashCache, if_match: str | None, if_none_match: str | None
+    where: Location,
+    cache: HashCache,
+    if_match: str | None,
+    if_none_match: str | None,
+    known: dict | None = None,
 ) -> os.stat_result | None:
     """Raise 412 if ``If-Match``/``If-None-Match`` fail for the entry at ``where`` and return its
     lstat (None if absent); a folder or link there is a 409. Take :data:`REPLACE_LOCK` around
-    this and the change it guards; the hash, if needed, must be cached first
-    (:func:`prepare_preconditions`), so nothing is hashed under the lock."""
+    this and the change it guards; the hash, if needed, must be known first (``known``, by stat
+    key, from :func:`prepare_preconditions`, or the cache), so nothing is hashed under the lock."""
     st = where.lstat()
     if st is not None and not stat.S_ISREG(st.st_mode):
         kind = "a link" if stat.S_ISLNK(st.st_mode) else "a folder"
@@ -99,7 +105,7 @@ def check_preconditions(
         return st
     current = None
     if st is not None:
-        current = cache.lookup(where.real, st)
+        current = cache.lookup(where.real, st) or (known or {}).get(stat_key(st))
         if current is None:  # changed since it was hashed: hash again, outside the lock
             raise _Rehash
     if match is not None and (current is None or ("*" not in match and current not in match)):
@@ -120,26 +126,30 @@ class _Rehash(Exception):
     """The file changed between hashing and the locked check: hash it again."""
 
 
-def prepare_preconditions(where: Location, cache: HashCache, *headers: str | None) -> None:
-    """Hash the current file into ``cache`` if ``If-Match``/``If-None-Match`` will need it
-    (blocking for big files: call in a worker thread)."""
+def prepare_preconditions(where: Location, cache: HashCache, *headers: str | None) -> dict:
+    """{stat key: sha256} of the current file if ``If-Match``/``If-None-Match`` will need it
+    and the cache does not know it (blocking for big files: call in a worker thread). A file
+    written just now is hashed but not trusted by the cache (its "racy" rule), so the locked
+    check takes the hash from here."""
     if any(h is not None for h in headers):
         st = where.lstat()
         if st is not None and stat.S_ISREG(st.st_mode) and cache.lookup(where.real, st) is None:
             try:
-                _current_sha256(where, cache)
+                return dict([_current_sha256(where, cache)])
             except FileNotFoundError:
                 pass
+    return {}
 
 
 def locked(where: Location, cache: HashCache, if_match, if_none_match, change):
     """Run ``change(lstat)`` under :data:`REPLACE_LOCK` once the preconditions hold; a file
     changed meanwhile is hashed again outside the lock (at most a few rounds, then 409)."""
     for _ in range(5):
-        prepare_preconditions(where, cache, if_match, if_none_match)
+        known = prepare_preconditions(where, cache, if_match, if_none_match)
         try:
             with REPLACE_LOCK:
-                return change(check_preconditions(where, cache, if_match, if_none_match))
+                current = check_preconditions(where, cache, if_match, if_none_match, known)
+                return change(current)
         except _Rehash:
             continue
     raise ConflictError(f"{where.api_path!r} keeps changing; try again")
