@@ -218,3 +218,31 @@ async def test_safety_if_match_on_a_file_just_written_or_from_the_future(api, jp
     batch = await api.request("POST", "batch", buffer.getvalue(), TAR)
     assert [r["status"] for r in json.loads(batch.body)["results"]] == [200]
     assert (jp_root_dir / "fresh.txt").read_bytes() == b"again"
+
+
+async def test_safety_refused_requests_leak_no_descriptor(api, jp_root_dir, outside_link):
+    """Refused and failed requests of every kind leave the server's open descriptors as they
+    were (each walk opens and closes a descriptor per folder)."""
+    await api.put("d/keep.txt", b"x")
+
+    async def failing_round():
+        stale = {"If-Match": '"' + "1" * 64 + '"'}
+        assert (await api.put("d/keep.txt", b"y", stale)).code == 412
+        assert (await api.put("d/keep.txt/below", b"y")).code == 409
+        assert (await api.get("d/missing.txt")).code == 404
+        assert (await api.get("out/secret.txt")).code == 403
+        assert (await api.request("DELETE", "files/d")).code == 409
+        assert (await api.request("GET", "tree/d/keep.txt")).code == 400
+
+    await failing_round()  # warm up: lazily opened things stay open from now on
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        await failing_round()
+    assert len(os.listdir("/proc/self/fd")) <= before + 2  # + the client's own connections
+
+
+@pytest.fixture
+def outside_link(jp_root_dir, tmp_path):
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.txt").write_bytes(b"secret")
+    os.symlink(tmp_path / "outside", jp_root_dir / "out")
