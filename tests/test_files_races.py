@@ -245,3 +245,30 @@ async def test_races_16_writers_8_readers(api, jp_root_dir, round_number):
     tree = json.loads((await api.request("GET", "tree")).body)
     assert [f["sha256"] for f in tree["files"] if f["path"] == "hot.bin"] == [sha256(on_disk)]
     assert temp_litter(jp_root_dir) == []
+
+
+async def test_races_get_of_a_file_rewritten_in_place_is_never_a_torn_200(
+    api, jp_root_dir, monkeypatch
+):
+    """Another program rewriting the file in place (not by rename) while a GET sends it: the
+    connection is closed before the last chunk instead of completing a 200 of mixed bytes."""
+    old = b"a" * (3 * 1024 * KiB)
+    assert (await api.put("inplace.bin", old)).code == 201
+    import jupyter_remote_dev.files.handlers as handlers
+
+    original, rewritten = handlers.FileHandler.flush, []
+
+    def hooked(self, *args, **kwargs):  # after the first chunk went out
+        if not rewritten and self.request.method == "GET":
+            rewritten.append(True)
+            with open(jp_root_dir / "inplace.bin", "r+b") as file:
+                file.write(b"b" * (2 * 1024 * KiB) + b"tail")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(handlers.FileHandler, "flush", hooked)
+    try:
+        got = await api.get("inplace.bin")
+    except Exception:  # the connection was closed mid-body: what a torn read must look like
+        got = None
+    assert rewritten
+    assert got is None or got.code != 200 or got.body == old
