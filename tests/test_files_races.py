@@ -272,3 +272,26 @@ async def test_races_get_of_a_file_rewritten_in_place_is_never_a_torn_200(
         got = None
     assert rewritten
     assert got is None or got.code != 200 or got.body == old
+
+
+async def test_races_delete_folder_moved_out_before_unlink(api, jp_root_dir, outside, monkeypatch):
+    """A DELETE whose folder is moved out of the root (and linked back) between its walk and the
+    unlink deletes nothing outside: 409."""
+    (jp_root_dir / "a" / "b").mkdir(parents=True)
+    (jp_root_dir / "a" / "b" / "x.txt").write_bytes(b"precious")
+    swapped = []
+
+    def make_wrapper(original):
+        def hooked(*args, **kwargs):
+            if not swapped:
+                swapped.append(True)
+                swap_for_link(jp_root_dir, "a/b", outside, move=True)
+            return original(*args, **kwargs)
+
+        return hooked
+
+    patch_everywhere(monkeypatch, "check_preconditions", make_wrapper)
+    response = await api.request("DELETE", "files/a/b/x.txt")
+    assert swapped
+    assert (outside / "b" / "x.txt").read_bytes() == b"precious"
+    assert response.code == 409, response.body
