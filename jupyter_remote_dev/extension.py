@@ -142,9 +142,9 @@ class RemoteDevExtension(
         return self._git_service
 
     async def _start_jupyter_server_extension(self, serverapp):
-        """Background work once the event loop runs: git sync (settings record, timer)."""
+        """Background work once the event loop runs: git sync (settings record, timer), sweeper."""
         self.git_sync_service.start()
-        self._upload_sweeper = files_handlers.start_upload_sweeper(serverapp.web_app.settings)
+        self._upload_sweeper = files_handlers.start_sweeper(serverapp.web_app.settings)
 
     async def stop_extension(self):
         """Server shutdown: stop every running command (SIGTERM, SIGKILL after the grace)."""
@@ -152,5 +152,5 @@ class RemoteDevExtension(
             await self._exec_jobs.shutdown()
         if self._git_service is not None:  # one last git sync cycle, bounded in time
             await self._git_service.stop(timeout=self.git_stop_timeout)
-        if self._upload_sweeper is not None:  # abandoned resumable uploads
+        if self._upload_sweeper is not None:  # abandoned uploads and temp files
             self._upload_sweeper.cancel()

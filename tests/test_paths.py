@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jupyter_remote_dev.errors import PathError
-from jupyter_remote_dev.files.fileio import resolve
+from jupyter_remote_dev.errors import ConflictError, NotFoundError, PathError
+from jupyter_remote_dev.files.fdpath import locate
 
 from .files_support import Api, connect, snapshot
 
@@ -42,6 +42,7 @@ def hostile_tree(jp_root_dir, tmp_path):
 
 
 SECRET = "TOP-SECRET-CONTENT"
+LAST_IS_LINK = ("link.txt", "dangling")
 HOSTILE = [
     ("..%2Fsecret.txt", 400),
     ("%2e%2e/outside/secret.txt", 400),
@@ -87,9 +88,13 @@ HOSTILE = [
 
 @pytest.mark.parametrize("raw_path, status", HOSTILE)
 async def test_paths_hostile_refused_everywhere(api, jp_root_dir, hostile_tree, raw_path, status):
-    """PUT, GET, HEAD, DELETE and tree/ all refuse the path; nothing changes inside or outside."""
+    """PUT, GET, HEAD, DELETE and tree/ all refuse the path; nothing changes inside or outside.
+    (DELETE of a link itself is allowed: it removes the link only, see test_files_delete_*.)"""
     inside, outside = snapshot(jp_root_dir), snapshot(hostile_tree)
-    for method in ("PUT", "GET", "HEAD", "DELETE"):
+    methods = (
+        ("PUT", "GET", "HEAD") if raw_path in LAST_IS_LINK else ("PUT", "GET", "HEAD", "DELETE")
+    )
+    for method in methods:
         response = await api.request(
             method, f"files/{raw_path}", b"pwned" if method == "PUT" else None
         )
@@ -171,30 +176,25 @@ async def test_paths_hidden_allowed_when_contents_manager_allows(api, jp_root_di
         max_size=20,
     )
 )
-def test_paths_resolve_never_escapes(tmp_path, pieces):
-    """Whatever the string, resolve() refuses it or returns a path inside the root, with or
-    without the per-request folder cache, and both ways agree."""
+def test_paths_locate_never_escapes(tmp_path, pieces):
+    """Whatever the string, locate() refuses it or lands inside the root, walking through links
+    that point out (refused) and back in (followed), without a descriptor leaked."""
     root = tmp_path / "root"
     if not root.exists():
         (root / "sub").mkdir(parents=True)
         os.symlink(tmp_path, root / "out")
         os.symlink(".", root / "sub" / "me")
     candidate = "".join(pieces)
-    outcomes = []
-    for folders in (None, FOLDERS.setdefault(str(root), {})):
-        try:
-            outcomes.append(resolve(root, candidate, folders=folders))
-        except PathError as error:
-            assert error.status in (400, 403)
-            outcomes.append(error.status)
-    assert outcomes[0] == outcomes[1]
-    if isinstance(outcomes[0], int):
+    open_before = len(os.listdir("/proc/self/fd"))
+    try:
+        with locate(root, candidate, may_be_missing=True) as where:
+            real = where.real
+    except (PathError, NotFoundError, ConflictError) as error:
+        assert error.status in (400, 403, 404, 409)
+        real = None
+    assert len(os.listdir("/proc/self/fd")) == open_before
+    if real is None:
         return
     real_root = os.path.realpath(root)
-    assert os.path.commonpath([real_root, outcomes[0].real]) == real_root
-    assert outcomes[0].real != real_root
-    assert ".." not in outcomes[0].api_path.split("/")
-
-
-FOLDERS: dict[str, dict[str, str]] = {}
-"""One folder cache per root, shared by all examples (as one batch shares it)."""
+    assert os.path.commonpath([real_root, real]) == real_root
+    assert real != real_root

@@ -36,6 +36,8 @@ class InfoHandler(RemoteDevHandler):
                 "limits": {
                     "max_upload_size": app.max_upload_size,
                     "max_concurrent_exec": app.max_concurrent_exec,
+                    "batch_max_files": app.batch_max_files,
+                    "batch_max_expanded_size": app.batch_max_expanded_size,
                 },
                 "ignore_patterns": list(app.ignore_patterns),
                 "allow_hidden": bool(self.contents_manager.allow_hidden),

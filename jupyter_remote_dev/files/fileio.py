@@ -1,23 +1,23 @@
-"""Safe paths under the server root, atomic streamed writes, conditional requests and ranges.
+"""Atomic streamed writes, one-descriptor reads and link-safe deletes under the server root.
 
-Nothing here knows about tornado: handlers translate HTTP into these calls and
+Every access goes through directory descriptors (:mod:`.fdpath`): a temp file is created in the
+target's folder (or its nearest existing ancestor), fsynced, checked and renamed into place with
+``os.replace(..., src_dir_fd=, dst_dir_fd=)``, and the folder fsynced. Nothing here knows about
+tornado: handlers translate HTTP into these calls and
 :class:`~jupyter_remote_dev.errors.RemoteDevError` subclasses back into status codes.
 """
 
 from __future__ import annotations
 
-import ctypes
-import functools
+import errno
 import hashlib
 import os
-import re
+import secrets
 import shutil
 import stat
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
 
 from ..errors import (
     ConflictError,
@@ -26,18 +26,17 @@ from ..errors import (
     PreconditionFailedError,
     RemoteDevError,
 )
-from .manifest import HashCache
+from .fdpath import OPEN_FILE, Location, locate, open_folder
+from .headers import parse_etags
+from .manifest import HashCache, stat_key
 
-MAX_NAME_BYTES = 255
-MAX_PATH_BYTES = 4096
 TEMP_PREFIX = ".~remote-dev-"
 """Temp files start with this and end in ``.tmp`` (or ``.part``); manifests never list them."""
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+PATH_MAX = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
 REPLACE_LOCK = threading.Lock()
-"""Held while a precondition is checked and the file replaced, so the pair is atomic."""
+"""Held while a precondition is checked and the file replaced, so the pair is atomic. Held only
+for a few system calls (never while hashing or fsyncing), so taking it on the event loop is fine."""
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _default_mode() -> int:
@@ -49,150 +48,66 @@ def _default_mode() -> int:
 DEFAULT_FILE_MODE = _default_mode()
 
 
-@dataclass(frozen=True)
-class ResolvedPath:
-    """A request path checked to stay inside the root."""
-
-    api_path: str
-    """Normalised POSIX path relative to the root (``""`` for the root itself)."""
-    real: Path
-    """Absolute path with symlinks resolved; inside the root."""
+def temp_name(suffix: str = ".tmp") -> str:
+    return f"{TEMP_PREFIX}{secrets.token_hex(8)}{suffix}"
 
 
-def _check_component(part: str, allow_hidden: bool) -> None:
-    if part == "":
-        raise PathError("empty path component (doubled or trailing '/')")
-    if part in (".", ".."):
-        raise PathError(f"'{part}' is not allowed in paths")
-    if _DRIVE.match(part):
-        raise PathError(f"Windows drive letters are not allowed: {part!r}")
-    if _CONTROL.search(part):
-        raise PathError(f"control characters are not allowed in names: {part!r}")
-    if len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
-        raise PathError(f"name longer than {MAX_NAME_BYTES} bytes: {part[:40]!r}...")
-    decoded = part
-    for _ in range(3):  # a proxy or client that decodes again must not see a traversal
-        decoded, previous = unquote(decoded), decoded
-        if decoded == previous:
-            break
-        if decoded in (".", "..") or any(c in decoded for c in "/\\\x00"):
-            raise PathError(f"percent-encoded traversal in {part!r}")
-    if part.startswith(".") and not allow_hidden:
-        raise PathError(f"hidden files are not allowed: {part!r}", status=403)
-
-
-@functools.lru_cache(maxsize=8)
-def _real_root(root: str) -> str:
-    return os.path.realpath(root)
-
-
-def _checked(root_real: str, real: str, api_path: str, through_links: bool) -> str:
-    """``real`` if it lies inside the root and (when it came through symlinks) hits no loop."""
-    if real != root_real and not real.startswith(root_real.rstrip("/") + "/"):
-        raise PathError(f"{api_path!r} resolves outside the server root", status=403)
-    path = real
-    while through_links and len(path) > len(root_real):
-        if os.path.islink(path):  # realpath leaves a link it cannot resolve: a loop
-            raise PathError(f"{api_path!r} goes through a symlink loop")
-        path = os.path.dirname(path)
-    return real
-
-
-def resolve(
-    root: str | os.PathLike,
-    api_path: str,
-    allow_hidden: bool = False,
-    allow_root: bool = False,
-    folders: dict[str, str] | None = None,
-) -> ResolvedPath:
-    """Resolve ``api_path`` under ``root`` or raise :class:`PathError` (400 malformed, 403 outside
-    the root or hidden). Nothing on disk is changed.
-
-    ``folders`` (an empty dict at first) remembers resolved parent folders across the calls of
-    one request, so a batch of files in a few folders costs one ``lstat`` per file.
-    """
-    if "\x00" in api_path:
-        raise PathError("NUL byte in path")
-    if "\\" in api_path:
-        raise PathError("backslashes are not allowed in paths; use '/'")
-    if api_path.startswith("/"):
-        raise PathError("absolute paths are not allowed; paths are relative to the server root")
-    if len(api_path.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
-        raise PathError(f"path longer than {MAX_PATH_BYTES} bytes")
-    root_real = _real_root(os.fspath(root))
-    if api_path == "":
-        if not allow_root:
-            raise PathError("a file path is required")
-        return ResolvedPath("", Path(root_real))
-    parts = api_path.split("/")
-    for part in parts:
-        _check_component(part, allow_hidden)
-    parent_key = "/".join(parts[:-1])
-    real_parent = folders.get(parent_key) if folders is not None else None
-    if real_parent is None:
-        joined = os.path.realpath(os.path.join(root_real, *parts[:-1]))
-        real_parent = _checked(root_real, joined, api_path, through_links=True)
-        if folders is not None:
-            folders[parent_key] = real_parent
-    candidate = os.path.join(real_parent, parts[-1])
-    if os.path.islink(candidate):
-        real = _checked(root_real, os.path.realpath(candidate), api_path, through_links=True)
-    else:
-        real = _checked(root_real, candidate, api_path, through_links=False)
-    relative = os.path.relpath(real, root_real)
-    if not allow_hidden and relative != "." and any(p.startswith(".") for p in relative.split("/")):
-        raise PathError(f"{api_path!r} resolves to a hidden file", status=403)
-    if real == root_real and not allow_root:
-        raise PathError(f"{api_path!r} is the server root, not a file")
-    return ResolvedPath("/".join(parts), Path(real))
+def create_temp(folder_fd: int, suffix: str = ".tmp") -> tuple[int, str]:
+    """A new, empty temp file in the folder ``folder_fd``: (write fd, name)."""
+    while True:
+        name = temp_name(suffix)
+        try:
+            return os.open(name, _CREATE, 0o600, dir_fd=folder_fd), name
+        except FileExistsError:
+            continue
 
 
 def resolve_folder(root: str | os.PathLike, path: str, allow_hidden: bool = False) -> Path:
-    """An existing folder under ``root`` by :func:`resolve`'s rules (``""``, ``.`` and ``./`` name
-    the root; a trailing ``/`` is allowed); NotFoundError if it is missing or not a folder."""
+    """The real path of an existing folder under ``root`` (``""``, ``.`` and ``./`` name the root;
+    a trailing ``/`` is allowed), walked by :func:`.fdpath.locate`'s rules; NotFoundError if it is
+    missing or not a folder, PathError if its real path is too long for the system to use."""
     relative = "" if path in (".", "./") else path if path.startswith("/") else path.rstrip("/")
-    real = resolve(root, relative, allow_hidden=allow_hidden, allow_root=True).real
-    if not real.is_dir():
-        raise NotFoundError(f"{path!r} is not a folder under the server root")
-    return real
+    fd, real = open_folder(root, relative, allow_hidden=allow_hidden)
+    os.close(fd)
+    if len(os.fsencode(real)) >= PATH_MAX:
+        raise PathError(f"{path!r} is longer than the system's PATH_MAX with the server root")
+    return Path(real)
 
 
-def nearest_existing_folder(path: Path) -> Path:
-    """``path`` or its closest ancestor that exists (where a temp file can go without mkdir)."""
-    while not path.is_dir():
-        if path.exists():
-            raise ConflictError(f"{path.name!r} is a file, not a folder")
-        path = path.parent
-    return path
-
-
-def parse_etags(header: str | None) -> list[str] | None:
-    """``If-Match``/``If-None-Match`` values without quotes and ``W/``; ``["*"]`` for ``*``."""
-    if header is None:
-        return None
-    tags = [t.strip().removeprefix("W/").strip('"') for t in header.split(",")]
-    return [t for t in tags if t]
-
-
-def stat_or_none(path: Path) -> os.stat_result | None:
+def _current_sha256(where: Location, cache: HashCache) -> tuple[tuple, str]:
+    """(stat key, sha256) of the file at ``where``, hashed through a fresh descriptor (no lock
+    held; may be slow)."""
+    fd = os.open(where.name, OPEN_FILE, dir_fd=where.fd)
     try:
-        return os.stat(path)
-    except FileNotFoundError:
-        return None
+        st = os.fstat(fd)
+        return stat_key(st), cache.sha256_fd(where.real, fd, st)
+    finally:
+        os.close(fd)
 
 
 def check_preconditions(
-    target: Path, cache: HashCache, if_match: str | None, if_none_match: str | None, st=False
-) -> str | None:
-    """Raise 412 if ``If-Match``/``If-None-Match`` fail for ``target``; return its current sha256
-    (None if absent). A folder at ``target`` is a 409. ``st``: its stat result if known."""
-    st = stat_or_none(target) if st is False else st
+    where: Location,
+    cache: HashCache,
+    if_match: str | None,
+    if_none_match: str | None,
+    known: dict | None = None,
+) -> os.stat_result | None:
+    """Raise 412 if ``If-Match``/``If-None-Match`` fail for the entry at ``where`` and return its
+    lstat (None if absent); a folder or link there is a 409. Take :data:`REPLACE_LOCK` around
+    this and the change it guards; the hash, if needed, must be known first (``known``, by stat
+    key, from :func:`prepare_preconditions`, or the cache), so nothing is hashed under the lock."""
+    st = where.lstat()
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise ConflictError(f"{target.name!r} is a folder")
+        kind = "a link" if stat.S_ISLNK(st.st_mode) else "a folder"
+        raise ConflictError(f"{where.api_path!r} is {kind}")
     match, none_match = parse_etags(if_match), parse_etags(if_none_match)
     if match is None and none_match is None:
-        return None
-    current = cache.sha256(target, st) if st is not None else None
+        return st
+    current = None
+    if st is not None:
+        current = cache.lookup(where.real, st) or (known or {}).get(stat_key(st))
+        if current is None:  # changed since it was hashed: hash again, outside the lock
+            raise _Rehash
     if match is not None and (current is None or ("*" not in match and current not in match)):
         raise PreconditionFailedError(
             "If-Match failed: the file "
@@ -204,50 +119,50 @@ def check_preconditions(
         and ("*" in none_match or current in none_match)
     ):
         raise PreconditionFailedError("If-None-Match failed: the file already exists")
-    return current
+    return st
 
 
-def parse_file_mode(value: str | None) -> int | None:
-    """``X-File-Mode`` (octal permission bits, e.g. ``755``) as an int, or None."""
-    if value is None:
-        return None
-    try:
-        mode = int(value, 8)
-    except ValueError:
-        raise PathError(f"X-File-Mode must be octal permission bits, got {value!r}") from None
-    if not 0 <= mode <= 0o777:
-        raise PathError(f"X-File-Mode allows permission bits only (<= 777), got {value!r}")
-    return mode
+class _Rehash(Exception):
+    """The file changed between hashing and the locked check: hash it again."""
 
 
-def parse_sha256(value: str | None, name: str = "X-Content-SHA256") -> str | None:
-    """A lower-case hex sha256 or None; anything else is a 400."""
-    if value is None:
-        return None
-    value = value.strip().lower()
-    if not _SHA256.match(value):
-        raise RemoteDevError(f"{name} must be 64 hex digits, got {value[:70]!r}")
-    return value
+def prepare_preconditions(where: Location, cache: HashCache, *headers: str | None) -> dict:
+    """{stat key: sha256} of the current file if ``If-Match``/``If-None-Match`` will need it
+    and the cache does not know it (blocking for big files: call in a worker thread). A file
+    written just now is hashed but not trusted by the cache (its "racy" rule), so the locked
+    check takes the hash from here."""
+    if any(h is not None for h in headers):
+        st = where.lstat()
+        if st is not None and stat.S_ISREG(st.st_mode) and cache.lookup(where.real, st) is None:
+            try:
+                return dict([_current_sha256(where, cache)])
+            except FileNotFoundError:
+                pass
+    return {}
 
 
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def locked(where: Location, cache: HashCache, if_match, if_none_match, change):
+    """Run ``change(lstat)`` under :data:`REPLACE_LOCK` once the preconditions hold; a file
+    changed meanwhile is hashed again outside the lock (at most a few rounds, then 409)."""
+    for _ in range(5):
+        known = prepare_preconditions(where, cache, if_match, if_none_match)
+        try:
+            with REPLACE_LOCK:
+                current = check_preconditions(where, cache, if_match, if_none_match, known)
+                return change(current)
+        except _Rehash:
+            continue
+    raise ConflictError(f"{where.api_path!r} keeps changing; try again")
 
 
-def sync_filesystem(path: Path) -> None:
-    """Flush every dirty page of the file system holding ``path`` (one syncfs(2) for many files)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if getattr(libc, "syncfs", None) is None or libc.syncfs(fd) != 0:
-            os.sync()
-    finally:
-        os.close(fd)
+def precheck(where: Location, cache: HashCache, if_match, if_none_match) -> None:
+    """412/409 now if the preconditions already fail (they are checked again at the change)."""
+    locked(where, cache, if_match, if_none_match, lambda _: None)
+
+
+def fsync_folder(fd: int) -> None:
+    """Make a rename or mkdir in the folder ``fd`` durable."""
+    os.fsync(fd)
 
 
 @dataclass(frozen=True)
@@ -264,60 +179,73 @@ class WriteResult:
 
 
 def install(
-    temp: Path, target: ResolvedPath, size: int, digest: str, *, cache: HashCache,
+    temp_fd: int, temp_folder: int, temp: str, target: Location, digest: str, *, cache: HashCache,
     mode: int | None = None, if_match: str | None = None, if_none_match: str | None = None,
-    sync_folder: bool = True,
+    sync_folder: bool = True, recheck: bool = True,
 ) -> WriteResult:  # fmt: skip
-    """Atomically make the (already fsynced) ``temp`` file the target: check preconditions, create
-    missing parent folders, set the mode, ``os.replace``, fsync the folder. ``temp`` is removed
-    whatever happens."""
+    """Atomically make the fsynced temp file (open as ``temp_fd``, named ``temp`` in the folder
+    ``temp_folder``) the target: create missing folders (and make them durable), check the
+    preconditions, set the mode, rename on descriptors, fsync the folder. Only the check and the
+    rename run under :data:`REPLACE_LOCK`, with the hash cache entry of the temp file's own inode
+    recorded there too. The temp file is removed if it was not installed. ``recheck=False``
+    only for a target walked just now (the walk is then the check; see
+    :meth:`.fdpath.Location.check_in_place`)."""
+    st = os.fstat(temp_fd)
+
+    def replace(current: os.stat_result | None) -> bool:
+        created = current is None
+        os.fchmod(
+            temp_fd,
+            mode if mode is not None else DEFAULT_FILE_MODE if created else current.st_mode & 0o777,
+        )
+        if recheck:
+            target.check_in_place()
+        os.replace(temp, target.name, src_dir_fd=temp_folder, dst_dir_fd=target.fd)
+        cache.store(target.real, st, digest, trusted=True)
+        return created
+
     try:
-        with REPLACE_LOCK:
-            st = stat_or_none(target.real)
-            check_preconditions(target.real, cache, if_match, if_none_match, st)
-            created = st is None
-            if mode is None:  # a replaced file keeps its mode
-                mode = DEFAULT_FILE_MODE if created else st.st_mode & 0o777
-            os.chmod(temp, mode)
-            try:
-                os.replace(temp, target.real)
-            except FileNotFoundError:  # new parent folders: created only now
-                try:
-                    target.real.parent.mkdir(parents=True, exist_ok=True)
-                except (FileExistsError, NotADirectoryError):
-                    raise ConflictError(f"a parent of {target.api_path!r} is a file") from None
-                os.replace(temp, target.real)
-        if sync_folder:
-            fsync_folder(target.real.parent)
-        cache.store(os.fspath(target.real), target.real.stat(), digest, trusted=True)
-        return WriteResult(target.api_path, size, digest, created)
-    finally:
-        temp.unlink(missing_ok=True)
+        if target.missing:
+            if parse_etags(if_match) is not None:  # nothing there to match: no folder made
+                raise PreconditionFailedError("If-Match failed: the file does not exist")
+            target.open_folders(sync=sync_folder)
+        created = locked(target, cache, if_match, if_none_match, replace)
+    except BaseException:
+        try:
+            os.unlink(temp, dir_fd=temp_folder)
+        except FileNotFoundError:
+            pass
+        raise
+    if sync_folder:
+        fsync_folder(target.fd)
+    return WriteResult(target.api_path, st.st_size, digest, created)
 
 
 class AtomicWriter:
     """Streams a body into a temp file beside the target, hashing as it goes.
 
     The temp file lives in the target's folder (or its nearest existing ancestor, so nothing is
-    created before the body is complete). ``write`` per chunk, then ``sync`` and ``install``; or
-    ``discard``. Over ``limit`` bytes, ``write`` raises 413.
+    created before the body is complete), created on that folder's descriptor. ``write`` per
+    chunk, then ``sync`` and ``install``; or ``discard``. Over ``limit`` bytes, ``write`` raises
+    413. The writer owns ``target`` (closed by ``install`` and ``discard``).
     """
 
-    def __init__(self, target: ResolvedPath, limit: int):
+    def __init__(self, target: Location, limit: int):
         self.target = target
         self.limit = limit
         self.size = 0
         self.mode: int | None = None
         self._digest = hashlib.sha256()
-        folder = nearest_existing_folder(target.real.parent)
-        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
-        self.temp = Path(name)
-        self._file = os.fdopen(fd, "wb")
+        self._folder = os.dup(target.fd)  # the temp file's folder, even once ``target`` moves on
+        self._fd, self.temp = create_temp(self._folder)
+        self._synced = False
 
     def write(self, chunk: bytes) -> None:
         if self.size + len(chunk) > self.limit:
             raise RemoteDevError(f"body exceeds max_upload_size ({self.limit} bytes)", status=413)
-        self._file.write(chunk)
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(self._fd, view) :]
         self._digest.update(chunk)
         self.size += len(chunk)
 
@@ -325,92 +253,101 @@ class AtomicWriter:
     def sha256(self) -> str:
         return self._digest.hexdigest()
 
-    def close(self, fsync: bool = False) -> None:
-        """Flush and close the temp file, with an fsync if asked (idempotent)."""
-        if self._file.closed:
-            return
-        self._file.flush()
-        if fsync:
-            os.fsync(self._file.fileno())
-        self._file.close()
-
     def sync(self) -> None:
-        """Flush and fsync the temp file (may block; run off the event loop for big files)."""
-        self.close(fsync=True)
+        """fsync the temp file (may block; run off the event loop for big files)."""
+        if not self._synced:
+            os.fsync(self._fd)
+            self._synced = True
 
     def install(
-        self, cache: HashCache, expected_sha256: str | None = None, **options
+        self, cache: HashCache, expected_sha256: str | None = None, *, fsync: bool = True, **options
     ) -> WriteResult:
-        """Check the body's hash against ``expected_sha256`` (400), then :func:`install`."""
-        if not self._file.closed:
-            self.sync()
-        if expected_sha256 is not None and expected_sha256 != self.sha256:
+        """Check the body's hash against ``expected_sha256`` (400), then :func:`install`
+        (``fsync=False`` when the caller made the temp file durable another way)."""
+        try:
+            if expected_sha256 is not None and expected_sha256 != self.sha256:
+                raise RemoteDevError(
+                    f"body sha256 {self.sha256} does not match the expected {expected_sha256}; "
+                    "nothing was written"
+                )
+            if fsync:
+                self.sync()
+            return install(
+                self._fd, self._folder, self.temp, self.target, self.sha256, cache=cache,
+                **options,
+            )  # fmt: skip
+        finally:
             self.discard()
-            raise RemoteDevError(
-                f"body sha256 {self.sha256} does not match the expected {expected_sha256}; "
-                "nothing was written"
-            )
-        return install(self.temp, self.target, self.size, self.sha256, cache=cache, **options)
 
     def discard(self) -> None:
-        """Drop the temp file (idempotent)."""
-        if not self._file.closed:
-            self._file.close()
-        self.temp.unlink(missing_ok=True)
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """``Range: bytes=a-b`` as (start, stop) with stop exclusive; None for the whole file.
-
-    Several ranges are answered with the whole file (allowed by RFC 9110); an unsatisfiable
-    range raises 416.
-    """
-    if not header or not header.startswith("bytes=") or "," in header:
-        return None
-    first, _, last = header[len("bytes=") :].strip().partition("-")
-    try:
-        if first == "":
-            start, stop = max(size - int(last), 0), size
-        else:
-            start = int(first)
-            stop = min(int(last) + 1, size) if last else size
-    except ValueError:
-        return None
-    if start >= size or stop <= start:
-        raise RemoteDevError(f"range {header!r} is outside the file's {size} bytes", status=416)
-    return start, stop
-
-
-def parse_content_range(header: str | None) -> tuple[int, int, int]:
-    """``Content-Range: bytes a-b/total`` as (start, stop exclusive, total); else 400."""
-    found = _CONTENT_RANGE.match((header or "").strip())
-    if not found:
-        raise RemoteDevError("Content-Range 'bytes <first>-<last>/<total>' is required")
-    first, last, total = map(int, found.groups())
-    if last < first or last >= total:
-        raise RemoteDevError(f"invalid Content-Range {header!r}")
-    return first, last + 1, total
-
-
-def delete(target: ResolvedPath, cache: HashCache, recursive: bool, if_match: str | None) -> None:
-    """Delete a file (``If-Match`` honoured), an empty folder, or with ``recursive`` a folder and
-    its contents."""
-    path = target.real
-    if not path.exists():
-        raise NotFoundError(f"{target.api_path!r} does not exist")
-    if path.is_dir():
-        if recursive:
-            shutil.rmtree(path)
-        else:
+        """Drop the temp file if it is still there, and close everything (idempotent)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
             try:
-                path.rmdir()  # an empty folder goes without ?recursive=1, like rmdir
-            except OSError:
-                raise ConflictError(
-                    f"{target.api_path!r} is a folder that is not empty; add ?recursive=1"
-                ) from None
-    else:
-        with REPLACE_LOCK:
-            check_preconditions(path, cache, if_match, None)
-            path.unlink()
-    cache.forget(path)
-    fsync_folder(path.parent)
+                os.unlink(self.temp, dir_fd=self._folder)
+            except FileNotFoundError:  # installed
+                pass
+            os.close(self._folder)
+        self.target.close()
+
+
+def open_for_read(root, api_path: str, allow_hidden: bool) -> tuple[int, os.stat_result, str]:
+    """(fd, fstat, real path) of the regular file ``api_path``, links followed by the walk's
+    rules; 404 missing, 400 a folder (naming ``tree/``). Stat, hash and body all come from this
+    one descriptor, so they describe one version of the file."""
+    for _ in range(3):
+        with locate(root, api_path, allow_hidden=allow_hidden) as where:
+            try:
+                fd = os.open(where.name, OPEN_FILE, dir_fd=where.fd)
+            except FileNotFoundError:
+                raise NotFoundError(f"{api_path!r} does not exist") from None
+            except OSError as error:
+                if error.errno == errno.ELOOP:  # a link swapped in after the walk: walk again
+                    continue
+                raise
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                os.close(fd)
+                if stat.S_ISDIR(st.st_mode):
+                    raise RemoteDevError(f"{api_path!r} is a folder; list it with tree/{api_path}")
+                raise RemoteDevError(f"{api_path!r} is not a regular file")
+            return fd, st, where.real
+    raise NotFoundError(f"{api_path!r} keeps being replaced by a link; try again")
+
+
+def delete(
+    root, api_path: str, allow_hidden: bool, cache: HashCache, recursive: bool, if_match: str | None
+) -> None:
+    """Delete a file (``If-Match`` honoured), a link (the link itself, never its target), an empty
+    folder or, with ``recursive``, a folder and everything in it without following any link
+    (like ``rm -r``)."""
+    with locate(root, api_path, allow_hidden=allow_hidden, follow_last=False) as where:
+        st = where.lstat()
+        if st is None:
+            raise NotFoundError(f"{api_path!r} does not exist")
+        if stat.S_ISDIR(st.st_mode):
+            where.check_in_place()
+            if recursive:
+                shutil.rmtree(where.name, dir_fd=where.fd)  # on descriptors, following no link
+            else:
+                try:  # an empty folder goes without ?recursive=1, like rmdir
+                    os.rmdir(where.name, dir_fd=where.fd)
+                except OSError:
+                    raise ConflictError(
+                        f"{api_path!r} is a folder that is not empty; add ?recursive=1"
+                    ) from None
+        elif stat.S_ISLNK(st.st_mode):
+            if if_match is not None:
+                raise PreconditionFailedError(f"If-Match failed: {api_path!r} is a link")
+            where.check_in_place()
+            os.unlink(where.name, dir_fd=where.fd)
+        else:
+
+            def unlink(_):
+                where.check_in_place()
+                os.unlink(where.name, dir_fd=where.fd)
+
+            locked(where, cache, if_match, None, unlink)
+        cache.forget(where.real)
+        fsync_folder(where.fd)

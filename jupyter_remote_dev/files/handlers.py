@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import stat
 from pathlib import Path
 
 from jupyter_server.auth.decorator import authorized
@@ -11,19 +13,17 @@ from tornado import web
 
 from ..base.handlers import RemoteDevHandler, api_path
 from ..base.streaming import BodySink, StreamedBodyMixin
-from ..errors import NotFoundError, RemoteDevError
+from ..errors import RemoteDevError
+from .fdpath import Location, locate
 from .fileio import (
     AtomicWriter,
-    ResolvedPath,
-    check_preconditions,
     delete,
-    parse_content_range,
-    parse_file_mode,
-    parse_range,
-    parse_sha256,
-    resolve,
+    open_for_read,
+    precheck,
 )
-from .manifest import HashCache
+from .headers import parse_content_range, parse_etags, parse_file_mode, parse_range, parse_sha256
+from .manifest import HashCache, stat_key
+from .sweeper import sweep_forever
 from .uploads import UploadSegment, UploadStore
 
 AUTH_RESOURCE = "contents"
@@ -31,6 +31,19 @@ READ_CHUNK = 1024 * 1024
 SMALL = 1024 * 1024
 """Bodies and files up to this size are hashed and fsynced on the event loop (a 4 KiB save
 costs less than a thread hop); bigger ones in a worker thread."""
+OS_ERROR_STATUS = {
+    errno.EACCES: 403,
+    errno.EPERM: 403,
+    errno.ENOENT: 409,
+    errno.ENOTDIR: 409,
+    errno.EISDIR: 409,
+    errno.EEXIST: 409,
+    errno.ENOTEMPTY: 409,
+    errno.ENAMETOOLONG: 400,
+    errno.ELOOP: 400,
+}
+"""File system refusals that are about the request (a file changed under it, a name the system
+cannot take), answered as client errors instead of a 500."""
 
 
 def hash_cache(settings: dict) -> HashCache:
@@ -43,13 +56,15 @@ def upload_store(settings: dict) -> UploadStore:
     if "remote_dev_uploads" not in settings:
         app = settings["remote_dev_config"]
         state_dir = Path(app.serverapp.runtime_dir) / "remote-dev-uploads"
-        settings["remote_dev_uploads"] = UploadStore(state_dir, app.upload_expiry)
+        root = app.serverapp.contents_manager.root_dir
+        settings["remote_dev_uploads"] = UploadStore(state_dir, app.upload_expiry, root)
     return settings["remote_dev_uploads"]
 
 
-def start_upload_sweeper(settings: dict) -> asyncio.Task:
-    """Sweep abandoned uploads now and every ``upload_expiry / 2`` seconds (cancel to stop)."""
-    return asyncio.ensure_future(upload_store(settings).sweep_forever())
+def start_sweeper(settings: dict) -> asyncio.Task:
+    """Sweep abandoned uploads and orphaned temp files now and periodically (cancel to stop)."""
+    app = settings["remote_dev_config"]
+    return asyncio.ensure_future(sweep_forever(upload_store(settings), app.temp_file_grace))
 
 
 async def off_loop_if(big: bool, function, *args, **kwargs):
@@ -84,6 +99,11 @@ def check_upload_body(body) -> dict:
     return body
 
 
+def is_big_file(where: Location) -> bool:
+    st = where.lstat()
+    return st is not None and stat.S_ISREG(st.st_mode) and st.st_size > SMALL
+
+
 class ContentsHandler(RemoteDevHandler):
     """Shared by files, uploads, tree and batch: the contents resource, root and path checks."""
 
@@ -93,9 +113,17 @@ class ContentsHandler(RemoteDevHandler):
     def hash_cache(self) -> HashCache:
         return hash_cache(self.settings)
 
-    def resolve(self, path: str, allow_root: bool = False) -> ResolvedPath:
-        manager = self.contents_manager
-        return resolve(manager.root_dir, path, manager.allow_hidden, allow_root)
+    @property
+    def root_dir(self) -> str:
+        return self.contents_manager.root_dir
+
+    @property
+    def allow_hidden(self) -> bool:
+        return self.contents_manager.allow_hidden
+
+    def locate(self, path: str, **options) -> Location:
+        """``path`` walked on descriptors from the root (see :func:`.fdpath.locate`)."""
+        return locate(self.root_dir, path, allow_hidden=self.allow_hidden, **options)
 
     def declared_length(self) -> int | None:
         value = self.request.headers.get("Content-Length")
@@ -116,6 +144,15 @@ class ContentsHandler(RemoteDevHandler):
         self.request.connection.set_max_body_size(limit + 16 * READ_CHUNK)
         return limit
 
+    def _handle_request_exception(self, e: BaseException) -> None:
+        status = OS_ERROR_STATUS.get(e.errno) if isinstance(e, OSError) else None
+        if status == 409 and self.request.method in ("GET", "HEAD"):
+            status = 404  # a read of something that changed under it: it is not there now
+        if status is not None:
+            error = RemoteDevError(f"{e.strerror}: the file system refused the request", status)
+            return super()._handle_request_exception(error)
+        return super()._handle_request_exception(e)
+
 
 @web.stream_request_body
 class FileHandler(StreamedBodyMixin, ContentsHandler):
@@ -126,7 +163,6 @@ class FileHandler(StreamedBodyMixin, ContentsHandler):
         if self.request.method != "PUT":
             return
         await self.authorize_before_body()
-        target = self.resolve(self.path_args[0])
         limit = self.limit_body()
         headers = self.request.headers
         self.expected_sha256 = parse_sha256(headers.get("X-Content-SHA256"))
@@ -135,14 +171,20 @@ class FileHandler(StreamedBodyMixin, ContentsHandler):
             "if_match": headers.get("If-Match"),
             "if_none_match": headers.get("If-None-Match"),
         }
-        big = target.real.is_file() and target.real.stat().st_size > SMALL
-        await off_loop_if(
-            big, check_preconditions, target.real, self.hash_cache,
-            self.options["if_match"], self.options["if_none_match"],
-        )  # fmt: skip
-        declared = self.declared_length()
-        self.writer = AtomicWriter(target, limit)
+        target = self.locate(self.path_args[0], may_be_missing=True)
+        try:
+            conditional = self.options["if_match"] or self.options["if_none_match"]
+            self.heavy = bool(conditional) and is_big_file(target)
+            await off_loop_if(
+                self.heavy, precheck, target, self.hash_cache,
+                self.options["if_match"], self.options["if_none_match"],
+            )  # fmt: skip
+            self.writer = AtomicWriter(target, limit)
+        except BaseException:
+            target.close()
+            raise
         self.release = self.writer.discard  # a no-op after a successful install
+        declared = self.declared_length()
         self.sink = BodySink(self.writer.write, limit, declared is not None and declared <= SMALL)
 
     @web.authenticated
@@ -153,8 +195,9 @@ class FileHandler(StreamedBodyMixin, ContentsHandler):
         big = writer.size > SMALL
         await off_loop_if(big, writer.sync)
         result = await off_loop_if(
-            big, writer.install, self.hash_cache, self.expected_sha256, **self.options
-        )
+            big or self.heavy, writer.install, self.hash_cache, self.expected_sha256,
+            **self.options,
+        )  # fmt: skip
         self.set_header("ETag", f'"{result.sha256}"')
         self.write_json(result.json(), status=201 if result.created else 200)
 
@@ -171,60 +214,56 @@ class FileHandler(StreamedBodyMixin, ContentsHandler):
     @web.authenticated
     @authorized
     async def delete(self, path: str):
-        target = self.resolve(path)
         recursive = self.get_argument("recursive", "0") in ("1", "true")
+        if_match = self.request.headers.get("If-Match")
         await off_loop_if(
-            recursive,
-            delete,
-            target,
-            self.hash_cache,
-            recursive,
-            self.request.headers.get("If-Match"),
-        )
+            recursive or if_match is not None, delete, self.root_dir, path, self.allow_hidden,
+            self.hash_cache, recursive, if_match,
+        )  # fmt: skip
         self.set_status(204)
         self.finish()
 
     async def send_file(self, path: str, include_body: bool) -> None:
-        """Stream a file in chunks with ETag, ``If-None-Match`` (304) and ``Range`` (206)."""
-        target = self.resolve(path)
+        """Stream a file with ETag, ``If-None-Match`` (304) and ``Range`` (206), all from one
+        descriptor: the ETag is the hash of the very bytes sent. A file rewritten in place while
+        it is sent gets its connection dropped rather than a torn 200."""
+        fd, st, real = open_for_read(self.root_dir, path, self.allow_hidden)
         try:
-            st = target.real.stat()
-        except FileNotFoundError:
-            raise NotFoundError(f"{target.api_path!r} does not exist") from None
-        if not target.real.is_file():
-            raise RemoteDevError(f"{target.api_path!r} is a folder; list it with tree/{path}")
-        cache = self.hash_cache
-        digest = cache.lookup(os.fspath(target.real), st)
-        if digest is None:
-            digest = await off_loop_if(st.st_size > SMALL, cache.sha256, target.real, st)
-        self.set_header("ETag", f'"{digest}"')
-        self.set_header("X-File-Mode", f"{st.st_mode & 0o777:o}")
-        self.set_header("Accept-Ranges", "bytes")
-        none_match = self.request.headers.get("If-None-Match")
-        if none_match and digest in [t.strip().strip('"') for t in none_match.split(",")]:
-            self.set_status(304)
-            self.finish()
-            return
-        span = parse_range(self.request.headers.get("Range"), st.st_size)
-        start, stop = span or (0, st.st_size)
-        if span is not None:
-            self.set_status(206)
-            self.set_header("Content-Range", f"bytes {start}-{stop - 1}/{st.st_size}")
-        content_type = "application/octet-stream"
-        self.set_header("Content-Type", content_type)
-        self.set_header("Content-Length", stop - start)
-        if include_body:
-            with open(target.real, "rb") as file:
-                file.seek(start)
-                remaining = stop - start
-                while remaining > 0:
-                    chunk = file.read(min(READ_CHUNK, remaining))
-                    if not chunk:
-                        break
-                    remaining -= len(chunk)
-                    self.write(chunk)
-                    await self.flush()
-        self.finish(set_content_type=content_type)
+            cache = self.hash_cache
+            digest = cache.lookup(real, st)
+            if digest is None:
+                digest = await off_loop_if(st.st_size > SMALL, cache.sha256_fd, real, fd, st)
+            self.set_header("ETag", f'"{digest}"')
+            self.set_header("X-File-Mode", f"{st.st_mode & 0o777:o}")
+            self.set_header("Accept-Ranges", "bytes")
+            if digest in (parse_etags(self.request.headers.get("If-None-Match")) or ()):
+                self.set_status(304)
+                self.finish()
+                return
+            span = parse_range(self.request.headers.get("Range"), st.st_size)
+            start, stop = span or (0, st.st_size)
+            if span is not None:
+                self.set_status(206)
+                self.set_header("Content-Range", f"bytes {start}-{stop - 1}/{st.st_size}")
+            content_type = "application/octet-stream"
+            self.set_header("Content-Type", content_type)
+            self.set_header("Content-Length", stop - start)
+            if include_body:
+                await self.send_body(fd, st, start, stop)
+            self.finish(set_content_type=content_type)
+        finally:
+            os.close(fd)
+
+    async def send_body(self, fd: int, st: os.stat_result, start: int, stop: int) -> None:
+        offset = start
+        while offset < stop:
+            chunk = os.pread(fd, min(READ_CHUNK, stop - offset), offset)
+            offset += len(chunk)
+            if not chunk or (offset >= stop and stat_key(os.fstat(fd)) != stat_key(st)):
+                self.request.connection.close()  # changed in place: never a torn 200
+                raise web.Finish()
+            self.write(chunk)
+            await self.flush()
 
 
 class UploadsHandler(ContentsHandler):
@@ -232,7 +271,6 @@ class UploadsHandler(ContentsHandler):
     @authorized
     async def post(self):
         body = check_upload_body(self.get_json_body())
-        target = self.resolve(body["path"])
         size, limit = body["size"], self.remote_dev.max_upload_size
         if not 0 < size <= limit:
             status = 413 if size > limit else 400
@@ -244,14 +282,15 @@ class UploadsHandler(ContentsHandler):
             "if_match": headers.get("If-Match"),
             "if_none_match": headers.get("If-None-Match"),
         }
-        check_preconditions(
-            target.real, self.hash_cache, options["if_match"], options["if_none_match"]
-        )
         store = upload_store(self.settings)
-        upload = store.create(target, size, **options)
+        with self.locate(body["path"], may_be_missing=True) as target:
+            await asyncio.to_thread(
+                precheck, target, self.hash_cache, options["if_match"], options["if_none_match"]
+            )
+            upload = store.create(target, size, **options)
         self.set_header("Location", self.request.path.rstrip("/") + f"/{upload.id}")
         self.set_header("Upload-Offset", "0")
-        self.write_json(upload.status(0, store.expiry), status=201)
+        self.write_json(store.status(upload), status=201)
 
 
 @web.stream_request_body
@@ -279,10 +318,9 @@ class UploadHandler(StreamedBodyMixin, ContentsHandler):
 
     def answer_status(self, upload_id: str, status: int = 200) -> None:
         store = upload_store(self.settings)
-        upload = store.get(upload_id)
-        offset = store.offset(upload)
-        self.set_header("Upload-Offset", str(offset))
-        self.write_json(upload.status(offset, store.expiry), status=status)
+        answer = store.status(store.get(upload_id))
+        self.set_header("Upload-Offset", str(answer["offset"]))
+        self.write_json(answer, status=status)
 
     @web.authenticated
     @authorized
@@ -293,7 +331,8 @@ class UploadHandler(StreamedBodyMixin, ContentsHandler):
             segment.close()
             self.answer_status(upload_id, status=202)
             return
-        target = self.resolve(segment.upload.path)  # again: the tree may have changed meanwhile
+        # walked again: the tree may have changed meanwhile
+        target = self.locate(segment.upload.path, may_be_missing=True)
         result = await asyncio.to_thread(segment.install, self.hash_cache, target)
         self.set_header("ETag", f'"{result.sha256}"')
         self.write_json(result.json(), status=201 if result.created else 200)

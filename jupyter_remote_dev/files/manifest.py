@@ -86,6 +86,25 @@ class HashCache:
                 self.store(path, st, digest)
         return digest
 
+    def sha256_fd(self, path: str, fd: int, st: os.stat_result) -> str:
+        """The sha256 of the open file ``fd`` (whose stat is ``st``), cached under ``path``.
+
+        Read with ``pread``, so the descriptor's offset is untouched; stored only if the file's
+        stat key did not change while it was read.
+        """
+        digest = self.lookup(path, st)
+        if digest is None:
+            hasher, offset = hashlib.sha256(), 0
+            while chunk := os.pread(fd, HASH_CHUNK, offset):
+                hasher.update(chunk)
+                offset += len(chunk)
+            digest = hasher.hexdigest()
+            with self._lock:
+                self.hashed += 1
+            if stat_key(os.fstat(fd)) == stat_key(st):
+                self.store(path, st, digest)
+        return digest
+
     def forget(self, path: str | os.PathLike) -> None:
         """Drop the entry of ``path`` (after deleting it)."""
         with self._lock:

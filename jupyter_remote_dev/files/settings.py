@@ -33,4 +33,40 @@ class FilesSettings(HasTraits):
         help="Seconds after which an abandoned partial (resumable) upload is deleted.",
     )
 
-    _files_positive = positive("max_upload_size", "upload_expiry")
+    temp_file_grace = Float(
+        3600.0,
+        config=True,
+        help="""Seconds after which an untouched ``.~remote-dev-*`` temp file is taken for the
+        leftover of a write that died with the server (SIGKILL, OOM, node loss) and deleted.
+
+        The server root is swept for them at start-up and then periodically (every half of this
+        and of ``upload_expiry``, at most hourly). A write in progress touches its temp file with
+        every chunk it receives, so only writes idle for this long are affected; parts of
+        resumable uploads that are still recorded are kept until ``upload_expiry``.""",
+    )
+    batch_max_files = Int(
+        10_000,
+        config=True,
+        help="""Most members (files and folders) one POST batch may carry.
+
+        A tar of empty members is tiny on the wire but costs a temp file and memory per member;
+        past this count the batch is refused with 413 and nothing of it is kept. The client sends
+        at most 500 files per batch.""",
+    )
+    batch_max_expanded_size = Int(
+        1024**3,
+        config=True,
+        help="""Most bytes one POST batch may unpack to, in bytes (its files' sizes summed).
+
+        ``max_upload_size`` limits the request body, which gzip can make far smaller than what
+        it unpacks to; past this total the batch is refused with 413 while streaming and nothing
+        of it is kept. The client sends about 32 MiB per batch; bigger files go one by one.""",
+    )
+
+    _files_positive = positive(
+        "max_upload_size",
+        "upload_expiry",
+        "temp_file_grace",
+        "batch_max_files",
+        "batch_max_expanded_size",
+    )

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import hashlib
 import json
+import os
 import threading
 from collections import OrderedDict
 
@@ -14,9 +15,11 @@ from tornado import web
 
 from ..base.handlers import api_path
 from ..errors import NotFoundError, RemoteDevError
-from .fileio import parse_etags
+from .fdpath import open_folder
+from .fdtree import build_manifest_fd
 from .handlers import ContentsHandler
-from .manifest import HashCache, IgnoreRules, build_manifest, manifest_json
+from .headers import parse_etags
+from .manifest import HashCache, IgnoreRules, manifest_json
 
 
 @functools.lru_cache(maxsize=8)
@@ -51,26 +54,35 @@ class ManifestBodies:
         return body, etag
 
 
-def manifest_body(folder, api_root, cache: HashCache, rules, hidden, bodies) -> tuple[str, str]:
-    """The JSON body of GET tree/ for ``folder`` and its ETag (blocking: for a worker thread)."""
+def manifest_body(folder_fd, real, api_root, cache: HashCache, rules, hidden, bodies):
+    """The JSON body of GET tree/ for the open folder and its ETag (blocking: for a worker
+    thread); the folder's descriptor is closed."""
     folders: list[str] = []
-    entries = build_manifest(folder, cache, rules, hidden, folders)
-    return bodies.body((str(folder), rules, hidden), api_root, entries, sorted(folders))
+    try:
+        entries = build_manifest_fd(folder_fd, real, cache, rules, hidden, folders)
+    finally:
+        os.close(folder_fd)
+    return bodies.body((real, rules, hidden), api_root, entries, sorted(folders))
 
 
 class TreeHandler(ContentsHandler):
     @web.authenticated
     @authorized
     async def get(self, path: str = ""):
-        target = self.resolve(path, allow_root=True)
-        if not target.real.exists():
-            raise NotFoundError(f"{target.api_path!r} does not exist")
-        if not target.real.is_dir():
-            raise RemoteDevError(f"{target.api_path!r} is a file; fetch it with files/{path}")
+        try:
+            fd, real = open_folder(self.root_dir, path, allow_hidden=self.allow_hidden)
+        except NotFoundError:
+            with self.locate(path) as where:
+                if where.lstat() is not None:
+                    raise RemoteDevError(
+                        f"{path!r} is a file; fetch it with files/{path}"
+                    ) from None
+            raise
         body, etag = await asyncio.to_thread(
             manifest_body,
-            target.real,
-            target.api_path,
+            fd,
+            real,
+            path,
             self.hash_cache,
             ignore_rules(tuple(self.remote_dev.ignore_patterns)),
             self.contents_manager.allow_hidden,
