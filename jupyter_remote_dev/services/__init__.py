@@ -1,0 +1,1 @@
+"""Hub-managed services (JupyterHub ``services`` with a ``command``) for a hub on one machine."""
