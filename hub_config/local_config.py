@@ -69,12 +69,14 @@ if os.getuid() == 0:
     c.Spawner.args = ["--allow-root"]
 # jupyter-remote-dev needs no line here: installing the package enables the server extension
 # (its jupyter_server_config.d file), so every user server started above serves remote-dev/api/.
-c.JupyterHub.services = []  # each section below adds its own
+c.JupyterHub.services = []  # each section below adds its own services and roles
+c.JupyterHub.load_roles = []
 
 # ----- Git sync: the team repository, served by the hub (issue 15) -----
 # Each server syncs <home>/team-project with its branch remote-dev/<user> (and merges main),
 # authenticating with its own hub token, which may use the team-git service and nothing more.
 c.JupyterHub.services.append(team_git.service_definition(hub_dir / "git", local_hub.free_port()))
+c.JupyterHub.load_roles.append(team_git.user_role())
 c.Spawner.server_token_scopes = team_git.server_token_scopes()
 c.Spawner.environment.update(team_git.user_environment(public_url))
 

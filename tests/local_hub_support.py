@@ -29,13 +29,13 @@ import os
 c = get_config()
 load_subconfig({local_config!r})
 c.JupyterHub.services.append({{"name": "e2e-admin", "api_token": os.environ["E2E_ADMIN_TOKEN"]}})
-c.JupyterHub.load_roles = [
+c.JupyterHub.load_roles.append(
     {{
         "name": "e2e-admin",
         "scopes": ["admin:users", "admin:servers", "tokens", "list:users"],
         "services": ["e2e-admin"],
     }}
-]
+)
 """
 
 
@@ -121,7 +121,7 @@ def is_loopback(address: str) -> bool:
 
 @contextlib.contextmanager
 def local_hub(workdir: Path, *, ray: bool = True, timeout: float = 120.0) -> Iterator[LocalHub]:
-    """Run README's main job with an admin service added; yield once the hub answers."""
+    """Run README's main job with an admin service added; yield once it printed its banner."""
     config = workdir / "admin_config.py"
     config.write_text(ADMIN_CONFIG.format(local_config=str(LOCAL_CONFIG)))
     state, password, admin_token = workdir / "state", secrets.token_hex(8), secrets.token_hex(32)
@@ -155,6 +155,11 @@ def local_hub(workdir: Path, *, ray: bool = True, timeout: float = 120.0) -> Ite
             assert time.monotonic() - launched < timeout, f"the hub did not answer in {timeout} s"
             time.sleep(0.2)
         hub.answered = time.monotonic() - launched
+        while "  password: " not in hub.output():  # the banner: routes and services are ready
+            assert process.poll() is None, hub.output()[-3000:]
+            assert time.monotonic() - launched < timeout, "no start-up banner"
+            time.sleep(0.2)
+        hub.timings["banner"] = time.monotonic() - launched
         yield hub
     finally:
         admin.close()

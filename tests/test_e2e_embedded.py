@@ -51,7 +51,8 @@ def alice(hub):
 
 def api(user: dict, method: str, path: str, **kwargs) -> httpx.Response:
     headers = {"Authorization": f"token {user['token']}"}
-    return httpx.request(method, user["api"] + path, headers=headers, timeout=120, **kwargs)
+    kwargs.setdefault("timeout", 120)
+    return httpx.request(method, user["api"] + path, headers=headers, **kwargs)
 
 
 def git(*args, cwd=None, user=None, token=None, check=True):
@@ -83,7 +84,7 @@ def test_embedded_start_up_ends_with_url_users_and_password(hub):
         f"  password: {hub.password}",
     ]
     assert "DummyAuthenticator" not in hub.output()  # no deprecation warning either
-    assert sorted(p.name for p in (hub.state).iterdir()) >= ["git", "jupyterhub.sqlite"]
+    assert {"git", "jupyterhub.sqlite"} <= {p.name for p in hub.state.iterdir()}
 
 
 def test_embedded_login_takes_the_shared_password(hub):
@@ -135,6 +136,7 @@ def test_embedded_other_users_token_cannot_push_to_the_branch(hub, alice, tmp_pa
     assert httpx.get(refs, auth=("alice", bob_token), timeout=30).status_code == 403
     clone = tmp_path / "bob-clone"
     git("clone", "-q", url, str(clone), user="bob", token=bob_token)
+    git("checkout", "-q", "-b", "on-alice", "origin/remote-dev/alice", cwd=clone)  # fast-forward
     (clone / "bob.txt").write_text("not alice's\n")
     git("add", "bob.txt", cwd=clone)
     git("commit", "-q", "-m", "bob", cwd=clone)

@@ -36,14 +36,14 @@ TEST_CONFIG = """
 import os
 c = get_config()
 load_subconfig({local_config!r})
-c.JupyterHub.services = [{{"name": "e2e-admin", "api_token": os.environ["E2E_ADMIN_TOKEN"]}}]
-c.JupyterHub.load_roles = [
+c.JupyterHub.services.append({{"name": "e2e-admin", "api_token": os.environ["E2E_ADMIN_TOKEN"]}})
+c.JupyterHub.load_roles.append(
     {{
         "name": "e2e-admin",
         "scopes": ["admin:users", "admin:servers", "tokens", "list:users"],
         "services": ["e2e-admin"],
     }}
-]
+)
 c.JupyterHub.log_level = "INFO"
 """
 

@@ -53,6 +53,8 @@ class GitHandler(web.RequestHandler):
         try:
             user = await self.checker.user_for(self.request.headers.get("Authorization"))
         except AuthError as e:
+            if self.request.headers.get("Authorization"):  # git's first, anonymous try is routine
+                log.warning("refused %s %s: %s", self.request.method, path, e.message)
             self.refuse(e)
             return
         self.request.connection.set_max_body_size(MAX_BODY)

@@ -49,6 +49,12 @@ def user_environment(public_url: str, workspace: str = "team-project", interval:
     }
 
 
+def user_role(name: str = SERVICE_NAME) -> dict:
+    """JupyterHub's default ``user`` role plus access to the service (users lack it by default),
+    so the tokens users make at /hub/token reach the repository too."""
+    return {"name": "user", "scopes": ["self", f"access:services!service={name}"]}
+
+
 def server_token_scopes(name: str = SERVICE_NAME) -> list[str]:
     """The user server token's scopes: JupyterHub's ``server`` role plus access to the service."""
     return ["users:activity!user", "access:servers!server", f"access:services!service={name}"]
