@@ -316,7 +316,8 @@ def with_launcher_state(status: dict[str, Any], launcher: dict | None) -> dict[s
             "answers."
         )
     elif launcher["state"] in ("failed", "stopped") and launcher.get("message"):
-        status["message"] = f"The local Ray head is {launcher['state']}: {launcher['message']}"
+        what = "failed to start" if launcher["state"] == "failed" else "stopped"
+        status["message"] = f"The local Ray head {what}: {launcher['message']}"
     return status
 
 
