@@ -179,7 +179,8 @@ def test_embedded_ray_is_reachable_and_runs_a_task(hub, alice):
         print("result", ray.get(ray.remote(lambda: 6 * 7).remote()))
         """
     )
-    body = {"argv": [sys.executable, "-c", script], "timeout": 240}
+    body = {"argv": [sys.executable, "-c", script], "timeout": 240,
+            "env": {"RAY_CLIENT_RECONNECT_GRACE_PERIOD": "120"}}  # fmt: skip
     ran = api(alice, "POST", "remote-dev/api/exec", json=body, timeout=260)
     events = [json.loads(line) for line in ran.text.splitlines()]
     output = "".join(e.get("data", "") for e in events)

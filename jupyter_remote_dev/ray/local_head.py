@@ -120,8 +120,8 @@ def head_environment() -> dict[str, str]:
     its GCS and raylet bind all interfaces, unless clusters are turned off: then the node address
     is the loopback one and everything binds to it. The autoscaler's and dashboard's metrics
     ports are fixed numbers unless set here, so each head gets free ones. On a busy machine the
-    dashboard agent can take over a minute to start; the raylet then aborts the head, so it is
-    given three.
+    dashboard agent can take over a minute to start, and a Ray client connection's server process
+    over 30 s: both get more time.
     """
     return {
         "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
@@ -129,6 +129,8 @@ def head_environment() -> dict[str, str]:
         "AUTOSCALER_METRIC_PORT": str(free_port()),
         "DASHBOARD_METRIC_PORT": str(free_port()),
         "RAY_agent_register_timeout_ms": "180000",
+        # the client server's proxy waits this long for each connection's own server process
+        "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "120",
     }
 
 
