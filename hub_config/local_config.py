@@ -69,15 +69,21 @@ if os.getuid() == 0:
     c.Spawner.args = ["--allow-root"]
 # jupyter-remote-dev needs no line here: installing the package enables the server extension
 # (its jupyter_server_config.d file), so every user server started above serves remote-dev/api/.
-c.JupyterHub.services = []  # each section below adds its own services and roles
+
+# ----- hub-managed services -----
+# Each section below adds its services, and the scopes users' tokens and the servers' own
+# tokens need for them (JupyterHub's "user" and "server" roles are set from these at the end).
+c.JupyterHub.services = []
 c.JupyterHub.load_roles = []
+user_scopes = ["self"]
+server_scopes = ["users:activity!user", "access:servers!server"]
 
 # ----- Git sync: the team repository, served by the hub (issue 15) -----
 # Each server syncs <home>/team-project with its branch remote-dev/<user> (and merges main),
 # authenticating with its own hub token, which may use the team-git service and nothing more.
 c.JupyterHub.services.append(team_git.service_definition(hub_dir / "git", local_hub.free_port()))
-c.JupyterHub.load_roles.append(team_git.user_role())
-c.Spawner.server_token_scopes = team_git.server_token_scopes()
+user_scopes.append(team_git.access_scope())
+server_scopes.append(team_git.access_scope())
 c.Spawner.environment.update(team_git.user_environment(public_url))
 
 # ----- Ray: a local head per hub, started after the hub listens (issue 15) -----
@@ -97,6 +103,10 @@ if os.environ.get("JUPYTER_REMOTE_DEV_LOCAL_RAY", "1") != "0" and shutil.which("
             "JUPYTER_REMOTE_DEV_RAY_STATE_FILE": str(hub_dir / "ray" / "state.json"),
         }
     )
+
+# ----- roles: what users' tokens and the servers' own tokens may use -----
+c.JupyterHub.load_roles.append({"name": "user", "scopes": user_scopes})
+c.Spawner.server_token_scopes = server_scopes
 
 # ----- the last start-up lines: where to go and how to log in -----
 banner = [

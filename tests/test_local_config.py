@@ -49,6 +49,9 @@ def test_local_config_binds_loopback_and_uses_the_shared_password(monkeypatch, t
     assert c.SharedPasswordAuthenticator.user_password == "a-demo-password"
     assert "RAY_ADDRESS" not in spawner_env(c)
     assert spawner_env(c)["JUPYTER_REMOTE_DEV_GIT_UPSTREAM"] == "main"
+    (user_role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "user"]
+    assert user_role["scopes"] == ["self", "access:services!service=team-git"]
+    assert "access:services!service=team-git" in c.Spawner.server_token_scopes
     assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'state' / 'jupyterhub.sqlite'}"
 
 

@@ -37,7 +37,7 @@ def user_environment(public_url: str, workspace: str = "team-project", interval:
 
     The token is the server's own hub token (``spawner.api_token``, also its
     $JUPYTERHUB_API_TOKEN), read by gitsync's askpass helper; the server token needs the scope
-    ``access:services!service=team-git`` (see ``server_token_scopes``).
+    ``access:services!service=team-git`` (see :func:`access_scope`).
     """
     return {
         "JUPYTER_REMOTE_DEV_GIT_REPO": repo_url(public_url),
@@ -49,12 +49,7 @@ def user_environment(public_url: str, workspace: str = "team-project", interval:
     }
 
 
-def user_role(name: str = SERVICE_NAME) -> dict:
-    """JupyterHub's default ``user`` role plus access to the service (users lack it by default),
-    so the tokens users make at /hub/token reach the repository too."""
-    return {"name": "user", "scopes": ["self", f"access:services!service={name}"]}
-
-
-def server_token_scopes(name: str = SERVICE_NAME) -> list[str]:
-    """The user server token's scopes: JupyterHub's ``server`` role plus access to the service."""
-    return ["users:activity!user", "access:servers!server", f"access:services!service={name}"]
+def access_scope(name: str = SERVICE_NAME) -> str:
+    """The scope a token needs to use the service. JupyterHub's ``user`` role lacks it, so the
+    config adds it to that role (tokens users make at /hub/token) and to the server tokens."""
+    return f"access:services!service={name}"
