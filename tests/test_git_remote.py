@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import os
+import signal
 import subprocess
+import sys
 import threading
+import time
 
 import httpx
+import psutil
 import pytest
 import tornado.httpserver
 import tornado.netutil
 
+from jupyter_remote_dev.ray.local_head import free_port
 from jupyter_remote_dev.services.git_remote.app import make_app
 from jupyter_remote_dev.services.git_remote.auth import AuthError, basic_credentials
 from jupyter_remote_dev.services.git_remote.policy import refusals
@@ -138,3 +145,66 @@ def test_git_remote_push_only_to_own_branch(service, tmp_path):
                check=False).returncode != 0  # fmt: skip
     main = git("--git-dir", bare, "log", "-1", "--format=%s", "main").stdout.strip()
     assert main == "Sample project"
+
+
+def _service_under_a_parent(root, port):
+    """The service as a hub would run it, but under a stand-in parent process we can kill."""
+    env = {
+        **os.environ,
+        "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}",
+        "JUPYTERHUB_SERVICE_PREFIX": "/services/team-git/",
+        "JUPYTERHUB_SERVICE_NAME": "team-git",
+        "JUPYTERHUB_API_URL": "http://127.0.0.1:9/hub/api",
+        "JUPYTERHUB_API_TOKEN": "unused",
+    }
+    command = [sys.executable, "-m", "jupyter_remote_dev.services.git_remote", "--root", str(root)]
+    parent_code = (
+        "import subprocess, sys, time\n"
+        f"child = subprocess.Popen({command!r})\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], env=env,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    child = int(parent.stdout.readline())
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/services/team-git/").status_code == 200:
+                return parent, child
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the service did not answer"
+        time.sleep(0.2)
+
+
+def _gone(pid: int, within: float) -> bool:
+    """Whether ``pid`` ended (a zombie its stand-in parent has not reaped counts as ended)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_git_remote_service_ends_with_sigterm_or_when_the_hub_is_gone(tmp_path):
+    """SIGTERM ends the service; so does its parent (the hub) dying without a word."""
+    parent, child = _service_under_a_parent(tmp_path / "a", free_port())
+    try:
+        os.kill(child, signal.SIGTERM)
+        assert _gone(child, 20)
+    finally:
+        parent.kill()
+        parent.wait()
+    parent, child = _service_under_a_parent(tmp_path / "b", free_port())
+    try:
+        parent.kill()  # the service is re-parented: it notices within its poll interval
+        parent.wait()
+        assert _gone(child, 20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
