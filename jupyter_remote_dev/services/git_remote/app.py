@@ -64,7 +64,8 @@ class GitHandler(web.RequestHandler):
             user=user, remote_addr=self.request.remote_ip or "",
         )  # fmt: skip
         self.backend = await BackendProcess.start(self.git, env)
-        log.info("%s %s by %s", self.request.method, path, user)
+        level = logging.INFO if path.endswith("git-receive-pack") else logging.DEBUG
+        log.log(level, "%s %s by %s", self.request.method, path, user)  # pushes are news
 
     def refuse(self, error: AuthError) -> None:
         self.set_status(error.status)
@@ -143,4 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", required=True, type=Path, help="state folder of the service")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(levelname).1s %(name)s] %(message)s")
+    # the hub's health checks each minute and git's first, anonymous try (401) are routine; what
+    # matters (pushes, refusals, backend errors) is logged above
+    logging.getLogger("tornado.access").setLevel(logging.ERROR)
     asyncio.run(serve(args.root))
