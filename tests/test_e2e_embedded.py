@@ -26,7 +26,7 @@ from .local_hub_support import is_loopback, listening_sockets, local_hub, stack_
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.timeout(900),
+    pytest.mark.timeout(1200),
     pytest.mark.skipif(
         not shutil.which("configurable-http-proxy"),
         reason="configurable-http-proxy is not installed (.ci/install-hub installs it)",
@@ -171,17 +171,18 @@ def test_embedded_ray_is_reachable_and_runs_a_task(hub, alice):
     script = textwrap.dedent(
         """
         import ray
-        try:
-            ray.init()
-        except ConnectionError as first:  # a loaded machine: the client server can start late
-            print("first ray.init() failed, retrying once:", first, flush=True)
-            ray.init()
+        for attempt in (1, 2, 3):  # a loaded machine: a connection's server can fail to start
+            try:
+                ray.init()
+                break
+            except ConnectionError as e:
+                print(f"ray.init() attempt {attempt} failed:", e, flush=True)
         print("result", ray.get(ray.remote(lambda: 6 * 7).remote()))
         """
     )
-    body = {"argv": [sys.executable, "-c", script], "timeout": 240,
+    body = {"argv": [sys.executable, "-c", script], "timeout": 480,
             "env": {"RAY_CLIENT_RECONNECT_GRACE_PERIOD": "120"}}  # fmt: skip
-    ran = api(alice, "POST", "remote-dev/api/exec", json=body, timeout=260)
+    ran = api(alice, "POST", "remote-dev/api/exec", json=body, timeout=500)
     events = [json.loads(line) for line in ran.text.splitlines()]
     output = "".join(e.get("data", "") for e in events)
     assert events[-1]["type"] == "exit" and events[-1]["code"] == 0, output + ray_logs(hub)
@@ -207,7 +208,8 @@ def test_embedded_stopping_the_hub_stops_everything(hub):
 
 def ray_logs(hub) -> str:
     """The Ray client server's error logs of the hub's head, to explain a failed ray.init()."""
-    found = re.findall(r"temp dir (\S+)\)", ray_service_log(hub))
+    path = hub.state / "ray" / "ray-service.log"
+    found = re.findall(r"temp dir (\S+)\)", path.read_text() if path.exists() else "")
     if not found:
         return ""
     logs = sorted(Path(found[-1]).glob("*/session_latest/logs/ray_client_server*.err"))
