@@ -2,60 +2,64 @@
 
     jupyterhub -f hub_config/local_config.py
 
-- configurable-http-proxy in front (JupyterHub's default proxy; ``.ci/install`` puts it on PATH),
+- configurable-http-proxy in front (JupyterHub's default proxy; ``.ci/install-hub`` installs it),
 - SimpleLocalProcessSpawner: each user's server is a local process with its home in
-  ``$JUPYTER_REMOTE_DEV_HUB_DIR/home/<user>``. The demo users are not system users, so the
-  system-user LocalProcessSpawner does not fit; run as root, the servers get ``--allow-root``.
+  ``<state folder>/home/<user>``. The demo users are not system users, so the system-user
+  LocalProcessSpawner does not fit; run as root, the servers get ``--allow-root``.
   Users share this machine's account: a demo, not isolation.
-- DummyAuthenticator: any user name, one shared password from ``$JUPYTER_REMOTE_DEV_DEMO_PASSWORD``,
-  or a generated one printed once at start-up,
+- SharedPasswordAuthenticator: any user name, one shared password
+  (``$JUPYTER_REMOTE_DEV_DEMO_PASSWORD``, else one generated once and kept in the state folder),
 - jupyter-remote-dev in every user server (installing the package enables the server extension),
-- everything bound to 127.0.0.1 (port ``$JUPYTER_REMOTE_DEV_HUB_PORT``, default 8000).
+  with its spend read from a local OpenCost-compatible meter (service ``spend-meter``: each
+  server's process tree priced at OpenCost's default rates, shown as a local estimate), its Git
+  sync pointed at a team repository the hub serves (service ``team-git``) and, when Ray is
+  installed, a local Ray head (service ``ray-head``, started after the hub listens),
+- every listening socket on 127.0.0.1: the public port is ``$JUPYTER_REMOTE_DEV_HUB_PORT``
+  (default 8000); the hub API, the proxy API, the services and Ray take free ports.
 
-Then log in at http://127.0.0.1:8000/, make a token at /hub/token and run
-``jupyter remote-dev login http://127.0.0.1:8000/user/<name>/``.
+State (database, cookie secret, password, homes, team repository) lives in
+``.jupyter-remote-dev-hub/`` in this checkout, or in ``$JUPYTER_REMOTE_DEV_HUB_DIR``.
+The hub prints its URL, the demo users and the password as its last start-up lines.
 """
 
 import os
-import secrets
-import sys
+import shutil
 from pathlib import Path
+
+from jupyter_remote_dev.services import local_hub
+from jupyter_remote_dev.services.git_remote import service as team_git
 
 c = get_config()  # noqa: F821 (injected by JupyterHub when it loads this file)
 
-hub_dir = Path(
-    os.environ.get("JUPYTER_REMOTE_DEV_HUB_DIR", "~/.local/share/jupyter-remote-dev-hub")
-).expanduser()
-hub_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+hub_dir = local_hub.state_folder(Path(__file__).resolve().parent.parent)
 
 # ----- network: loopback only -----
+port = local_hub.env_port("JUPYTER_REMOTE_DEV_HUB_PORT", 8000)
+public_url = f"http://127.0.0.1:{port}/"
 c.JupyterHub.ip = "127.0.0.1"
-c.JupyterHub.port = int(os.environ.get("JUPYTER_REMOTE_DEV_HUB_PORT", "8000"))
+c.JupyterHub.port = port
 c.JupyterHub.hub_ip = "127.0.0.1"
-c.JupyterHub.hub_port = int(os.environ.get("JUPYTER_REMOTE_DEV_HUB_API_PORT", "8081"))
+c.JupyterHub.hub_port = local_hub.env_port("JUPYTER_REMOTE_DEV_HUB_API_PORT")
 c.ConfigurableHTTPProxy.api_url = (
-    f"http://127.0.0.1:{os.environ.get('JUPYTER_REMOTE_DEV_PROXY_API_PORT', '8001')}"
+    f"http://127.0.0.1:{local_hub.env_port('JUPYTER_REMOTE_DEV_PROXY_API_PORT')}"
 )
 c.Spawner.ip = "127.0.0.1"
 
-# ----- state: database and cookie secret out of the working folder -----
+# ----- state: database and cookie secret in the state folder -----
 c.JupyterHub.db_url = f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(hub_dir / "jupyterhub_cookie_secret")
 c.ConfigurableHTTPProxy.pid_file = str(hub_dir / "jupyterhub-proxy.pid")
 
-# ----- authentication: the demo authenticator -----
-c.JupyterHub.authenticator_class = "dummy"
-password = os.environ.get("JUPYTER_REMOTE_DEV_DEMO_PASSWORD")
-if not password:
-    password = secrets.token_urlsafe(12)
-    print(
-        f"jupyter-remote-dev demo: log in with any user name and the password {password}",
-        file=sys.stderr,
-    )
-c.DummyAuthenticator.password = password
+# ----- authentication: one shared demo password (JupyterHub >= 5.3) -----
+c.JupyterHub.authenticator_class = "shared-password"
+password = local_hub.demo_password(hub_dir, "JUPYTER_REMOTE_DEV_DEMO_PASSWORD", 16)
+c.SharedPasswordAuthenticator.user_password = password
 c.Authenticator.allow_all = True
-admins = os.environ.get("JUPYTER_REMOTE_DEV_DEMO_ADMINS", "")
-c.Authenticator.admin_users = {name for name in admins.split(",") if name}
+admins = {name for name in os.environ.get("JUPYTER_REMOTE_DEV_DEMO_ADMINS", "").split(",") if name}
+if admins:  # admins log in with their own, longer password (JupyterHub requires 32 characters)
+    c.Authenticator.admin_users = admins
+    admin_password = local_hub.demo_password(hub_dir, "JUPYTER_REMOTE_DEV_DEMO_ADMIN_PASSWORD", 40)
+    c.SharedPasswordAuthenticator.admin_password = admin_password
 
 # ----- user servers: local processes with the extension -----
 c.JupyterHub.spawner_class = "simple"
@@ -68,6 +72,14 @@ if os.getuid() == 0:
 # jupyter-remote-dev needs no line here: installing the package enables the server extension
 # (its jupyter_server_config.d file), so every user server started above serves remote-dev/api/.
 
+# ----- hub-managed services -----
+# Each section below adds its services, and the scopes users' tokens and the servers' own
+# tokens need for them (JupyterHub's "user" and "server" roles are set from these at the end).
+c.JupyterHub.services = []
+c.JupyterHub.load_roles = []
+user_scopes = ["self"]
+server_scopes = ["users:activity!user", "access:servers!server"]
+
 # ----- spend: a local OpenCost metering each user's server (issue 15) -----
 # A hub-managed service prices each server's process tree at OpenCost's default rates; the servers'
 # ordinary OpenCost backend reads it (see jupyter_remote_dev/services/spend_meter/).
@@ -75,11 +87,42 @@ from jupyter_remote_dev.services.spend_meter.config import configure_local_spend
 
 configure_local_spend(c, hub_dir)
 
-# ----- Ray (issue 8) -----
-# A local Ray head for the demo, started here (or found running) when Ray is installed; its
-# address reaches every user server as RAY_ADDRESS, as the KubeSpawner hooks do in a cluster.
-# JUPYTER_REMOTE_DEV_LOCAL_RAY=0 turns it off (tests/test_e2e_hub.py does: its hub needs no Ray).
-if os.environ.get("JUPYTER_REMOTE_DEV_LOCAL_RAY", "1") != "0":
-    from jupyter_remote_dev.ray.local_head import ensure_local_ray_head
+# ----- Git sync: the team repository, served by the hub (issue 15) -----
+# Each server syncs <home>/team-project with its branch remote-dev/<user> (and merges main),
+# authenticating with its own hub token, which may use the team-git service and nothing more.
+c.JupyterHub.services.append(team_git.service_definition(hub_dir / "git", local_hub.free_port()))
+user_scopes.append(team_git.access_scope())
+server_scopes.append(team_git.access_scope())
+c.Spawner.environment.update(team_git.user_environment(public_url))
 
-    c.Spawner.environment.update(ensure_local_ray_head())
+# ----- Ray: a local head per hub, started after the hub listens (issue 15) -----
+# Its ports are free ones, so a second hub on this machine gets its own head.
+# JUPYTER_REMOTE_DEV_LOCAL_RAY=0 turns it off.
+if os.environ.get("JUPYTER_REMOTE_DEV_LOCAL_RAY", "1") != "0" and shutil.which("ray"):
+    from jupyter_remote_dev.services import ray_head
+
+    ray_client, ray_dashboard = local_hub.free_port(), local_hub.free_port()
+    c.JupyterHub.services.append(
+        ray_head.service_definition(hub_dir / "ray", ray_client, ray_dashboard)
+    )
+    c.Spawner.environment.update(
+        {
+            "RAY_ADDRESS": f"ray://127.0.0.1:{ray_client}",
+            "JUPYTER_REMOTE_DEV_RAY_DASHBOARD_URL": f"http://127.0.0.1:{ray_dashboard}",
+            "JUPYTER_REMOTE_DEV_RAY_STATE_FILE": str(hub_dir / "ray" / "state.json"),
+        }
+    )
+
+# ----- roles: what users' tokens and the servers' own tokens may use -----
+c.JupyterHub.load_roles.append({"name": "user", "scopes": user_scopes})
+c.Spawner.server_token_scopes = server_scopes
+
+# ----- the last start-up lines: where to go and how to log in -----
+banner = [
+    f"jupyter-remote-dev demo hub: {public_url}",
+    "  users:    any user name, e.g. alice or bob",
+    f"  password: {password}",
+]
+if admins:
+    banner.append(f"  admins:   {', '.join(sorted(admins))} (password: {admin_password})")
+local_hub.print_when_ready("\n".join(banner))

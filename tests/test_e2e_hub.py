@@ -36,7 +36,7 @@ TEST_CONFIG = """
 import os
 c = get_config()
 load_subconfig({local_config!r})
-# append: local_config.py already runs services (the local spend meter) with roles of their own
+# append: local_config.py already runs services (spend meter, team Git, Ray) with roles of their own
 c.JupyterHub.services.append({{"name": "e2e-admin", "api_token": os.environ["E2E_ADMIN_TOKEN"]}})
 c.JupyterHub.load_roles.append(
     {{

@@ -76,7 +76,7 @@ async def test_safety_lone_surrogate_path_is_400(api, jp_root_dir):
     body = json.dumps({"path": "x\ud800", "size": 3}).encode()
     response = await api.request("POST", "uploads", body)
     assert response.code == 400, response.body
-    assert "UTF-8" in json.loads(response.body)["message"]
+    assert "path" in json.loads(response.body)["message"]  # names where the bad text is
     assert_response_matches(response, "POST", "/uploads", body)
     assert list(jp_root_dir.iterdir()) == []
 

@@ -18,12 +18,9 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from jupyter_remote_dev.client import profiles
-from jupyter_remote_dev.ray.local_head import (
-    LocalRayHead,
-    ensure_local_ray_head,
-    start_local_ray_head,
-)
+from jupyter_remote_dev.ray.local_head import LocalRayHead, start_local_ray_head
 
+from .local_hub_support import is_loopback, listening_sockets, stack_processes
 from .openapi_check import assert_response_matches
 
 pytestmark = pytest.mark.e2e
@@ -239,9 +236,13 @@ async def test_ray_cli_submits_follows_and_lists(
     assert code == 1 and "does not exist" in err
 
 
-def test_ensure_local_ray_head_reuses_a_running_head(ray_head, monkeypatch):
-    """ensure_local_ray_head() connects to a head that answers, and is a no-op without Ray."""
-    env = ensure_local_ray_head(ray_head.client_port, ray_head.dashboard_port, timeout=5)
-    assert env == ray_head.env()
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert ensure_local_ray_head(ray_head.client_port, ray_head.dashboard_port) == {}
+def test_ray_local_head_listens_on_loopback_only(ray_head):
+    """Every listening socket of the head (GCS, raylet, agents, client server, dashboard,
+    workers) is on loopback, and none uses one of Ray's fixed default ports."""
+    processes = stack_processes(ray_head.process.pid)
+    sockets = listening_sockets(processes)
+    names = {name for _, _, name in sockets}
+    assert {"gcs_server", "raylet"} <= names, names
+    assert [s for s in sockets if not is_loopback(s[0])] == []
+    fixed_defaults = {6379, 8265, 10001, 52365, 44217, 44227}
+    assert [s for s in sockets if s[1] in fixed_defaults] == []

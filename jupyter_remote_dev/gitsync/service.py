@@ -34,6 +34,7 @@ class SyncService:
         self.runtime_dir = runtime_dir
         self._busy = asyncio.Lock()
         self._timer: asyncio.Task | None = None
+        self._initialized = False  # until an init succeeds, every cycle is an init (idempotent)
 
     @property
     def configured(self) -> bool:
@@ -60,13 +61,19 @@ class SyncService:
         return status
 
     async def run_cycle(self, wait: float = LOCK_WAIT_SECONDS, init: bool = False):
-        """One cycle (or init) in a worker thread; :class:`GitSyncBusyError` if one is running."""
+        """One cycle in a worker thread; :class:`GitSyncBusyError` if one is running.
+
+        The first cycle of this process is an init (clone or adopt the workspace), and so is
+        every one after it until an init succeeds: a remote that was down at start-up must not
+        leave a half-made clone that plain cycles refuse.
+        """
         if self._busy.locked():
             raise GitSyncBusyError("a git sync cycle is already running")
         async with self._busy:
-            first = init or not self.sync.git_dir.is_dir()
+            first = init or not self._initialized or not self.sync.git_dir.is_dir()
             step = self.sync.init if first else self.sync.cycle
             report = await asyncio.to_thread(step, wait)
+            self._initialized = self._initialized or report.result != "error"
             if first:  # the clone exists now: record the settings in it
                 await asyncio.to_thread(self.record_settings)
             return report
@@ -87,11 +94,9 @@ class SyncService:
             self._timer = asyncio.ensure_future(self._loop())
 
     async def _loop(self) -> None:
-        init = True
         while True:
             try:
-                await self.run_cycle(init=init)
-                init = False
+                await self.run_cycle()
             except GitSyncBusyError:
                 self.log.info("git sync: a cycle is already running; skipping this tick")
             except Exception:

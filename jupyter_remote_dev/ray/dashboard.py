@@ -11,6 +11,7 @@ import asyncio
 import importlib.metadata
 import math
 import platform
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -244,6 +245,7 @@ async def connection_status(
     local_ray, local_python = local_ray_version(), local_python_version()
     status: dict[str, Any] = {
         "configured": bool(address or dashboard_url),
+        "state": "unreachable",
         "address": address or None,
         "dashboard_url": dashboard_url or None,
         "proxied_dashboard_url": proxied_dashboard_url if dashboard_url else None,
@@ -256,6 +258,7 @@ async def connection_status(
         "message": "",
     }
     if not status["configured"]:
+        status["state"] = "not-configured"
         status["message"] = (
             "Ray is not configured: set RAY_ADDRESS (ray://<head>:10001) and "
             "JUPYTER_REMOTE_DEV_RAY_DASHBOARD_URL, or c.RemoteDevExtension.ray_address."
@@ -283,6 +286,7 @@ async def connection_status(
         return status
     if isinstance(versions, str):
         status["reachable"] = _host_port(address) is not None
+        status["state"] = "reachable" if status["reachable"] else "unreachable"
         status["message"] = (
             f"The Ray client port at {address} accepts connections; set "
             "JUPYTER_REMOTE_DEV_RAY_DASHBOARD_URL to check versions and submit jobs."
@@ -292,11 +296,29 @@ async def connection_status(
     mismatch, message = version_verdict(local_ray, local_python, cluster_ray, cluster_python)
     status.update(
         reachable=True,
+        state="reachable",
         cluster_ray_version=cluster_ray,
         cluster_python_version=cluster_python,
         mismatch=mismatch,
         message=message,
     )
+    return status
+
+
+def with_launcher_state(status: dict[str, Any], launcher: dict | None) -> dict[str, Any]:
+    """``status`` told by a local launcher's record: "starting" while its head boots."""
+    if status["reachable"] or not launcher:
+        return status
+    if launcher["state"] == "starting":
+        waited = max(0, int(time.time() - float(launcher.get("since") or time.time())))
+        status["state"] = "starting"
+        status["message"] = (
+            f"The Ray head is starting ({waited} s so far); this section turns live when it "
+            "answers."
+        )
+    elif launcher["state"] in ("failed", "stopped") and launcher.get("message"):
+        what = "failed to start" if launcher["state"] == "failed" else "stopped"
+        status["message"] = f"The local Ray head {what}: {launcher['message']}"
     return status
 
 

@@ -35,7 +35,9 @@ from .dashboard import (
     build_job_request,
     connection_status,
     job_summary,
+    with_launcher_state,
 )
+from .launcher import read_state
 from .package import package_working_dir, resolve_inside
 
 AUTH_RESOURCE = "remote_dev:ray"
@@ -84,7 +86,7 @@ class RayStatusHandler(RayHandler):
             app.ray_address, app.ray_dashboard_url, app.ray_timeout, self.proxied_dashboard_url()
         )
         status["cluster_name"] = app.ray_cluster_name or None
-        self.write_json(status)
+        self.write_json(with_launcher_state(status, read_state(app.ray_state_file)))
 
 
 class RayJobsHandler(RayHandler):

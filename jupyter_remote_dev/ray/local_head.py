@@ -6,8 +6,6 @@ that one process group: no ``ray stop``, which would end every Ray process of th
 
 from __future__ import annotations
 
-import atexit
-import logging
 import os
 import shutil
 import signal
@@ -21,7 +19,6 @@ from pathlib import Path
 import httpx
 
 DASHBOARD_ENV = "JUPYTER_REMOTE_DEV_RAY_DASHBOARD_URL"
-log = logging.getLogger(__name__)
 
 
 def free_port() -> int:
@@ -116,6 +113,27 @@ class LocalRayHead:
         return False
 
 
+def head_environment() -> dict[str, str]:
+    """Environment that keeps every Ray listener of a one-machine head on 127.0.0.1.
+
+    Ray 2.60 replaces ``--node-ip-address=127.0.0.1`` with the machine's outward address, and
+    its GCS and raylet bind all interfaces, unless clusters are turned off: then the node address
+    is the loopback one and everything binds to it. The autoscaler's and dashboard's metrics
+    ports are fixed numbers unless set here, so each head gets free ones. On a busy machine the
+    dashboard agent can take over a minute to start, and a Ray client connection's server process
+    over 30 s: both get more time.
+    """
+    return {
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "AUTOSCALER_METRIC_PORT": str(free_port()),
+        "DASHBOARD_METRIC_PORT": str(free_port()),
+        "RAY_agent_register_timeout_ms": "180000",
+        # the client server's proxy waits this long for each connection's own server process
+        "RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S": "120",
+    }
+
+
 def start_local_ray_head(
     client_port: int | None = None,
     dashboard_port: int | None = None,
@@ -124,28 +142,35 @@ def start_local_ray_head(
     temp_dir: str | None = None,
     timeout: float = 180.0,
 ) -> LocalRayHead:
-    """Start a Ray head (client server and dashboard on 127.0.0.1) and wait until both answer.
+    """Start a Ray head, every listener on 127.0.0.1, and wait until it answers.
 
-    Free ports are picked for any not given. RuntimeError, with the end of Ray's output, if the
-    head does not come up within ``timeout``; nothing is left running then.
+    Free ports are picked for any not given, and for every other port Ray would otherwise take
+    from a fixed default, so two heads on one machine never meet. RuntimeError, with the end of
+    Ray's output, if the head does not come up within ``timeout``; nothing is left running then.
     """
     ray = shutil.which("ray")
     if ray is None:
         raise RuntimeError("the `ray` command is not installed: pip install 'ray[default,client]'")
     head = LocalRayHead(client_port or free_port(), dashboard_port or free_port())
     head.temp_dir = Path(temp_dir or tempfile.mkdtemp(prefix="ray-"))
-    log = head.temp_dir / "ray-start.log"
+    head.temp_dir.mkdir(parents=True, exist_ok=True)
+    output = head.temp_dir / "ray-start.log"
     argv = [
         ray, "start", "--head", "--block", "--disable-usage-stats",
         f"--port={gcs_port or free_port()}", f"--ray-client-server-port={head.client_port}",
         "--node-ip-address=127.0.0.1", "--dashboard-host=127.0.0.1",
         f"--dashboard-port={head.dashboard_port}", "--include-dashboard=true",
+        f"--dashboard-agent-listen-port={free_port()}",
+        f"--dashboard-agent-grpc-port={free_port()}",
+        f"--runtime-env-agent-port={free_port()}", f"--metrics-export-port={free_port()}",
+        f"--node-manager-port={free_port()}", f"--object-manager-port={free_port()}",
+        "--min-worker-port=0", "--max-worker-port=0",  # workers: ports the system picks
         f"--temp-dir={head.temp_dir}",
     ]  # fmt: skip
     if num_cpus is not None:
         argv.append(f"--num-cpus={num_cpus}")
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
-    with open(log, "wb") as out:
+    env = {**os.environ, **head_environment()}
+    with open(output, "wb") as out:
         head.process = subprocess.Popen(
             argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
@@ -157,35 +182,10 @@ def start_local_ray_head(
             and _node_registered(head.dashboard_url)
         ):
             if head.process.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-2000:]
+                tail = output.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"the Ray head did not start:\n{tail}")
             time.sleep(0.5)
     except BaseException:
         head.stop()
         raise
     return head
-
-
-def ensure_local_ray_head(
-    client_port: int = 10001, dashboard_port: int = 8265, timeout: float = 180.0
-) -> dict[str, str]:
-    """The Ray environment (``RAY_ADDRESS``, dashboard URL) for a one-machine hub.
-
-    Reuses a head whose dashboard already answers on ``dashboard_port``; otherwise starts one that
-    lives as long as this process (stopped at exit). Returns ``{}`` (and logs why) when Ray is not
-    installed or the head cannot start, so a hub config can merge the result into
-    ``c.Spawner.environment`` unconditionally.
-    """
-    if shutil.which("ray") is None:
-        log.info("Ray is not installed: no local Ray head")
-        return {}
-    existing = LocalRayHead(client_port, dashboard_port)
-    if _dashboard_answers(existing.dashboard_url):
-        return existing.env()
-    try:
-        head = start_local_ray_head(client_port, dashboard_port, timeout=timeout)
-    except RuntimeError as e:  # a busy port, say: the hub still starts, without Ray
-        log.warning("No local Ray head: %s", e)
-        return {}
-    atexit.register(head.stop)
-    return head.env()

@@ -30,6 +30,12 @@ class RaySettings(HasTraits):
         help="""Name of the user's RayCluster, for display only.
         Default: $JUPYTER_REMOTE_DEV_RAY_CLUSTER.""",
     )
+    ray_state_file = Unicode(
+        config=True,
+        help="""State file of a local Ray launcher (the one-machine hub's ray-head service):
+        while it says the head is starting, GET ray answers state "starting" rather than
+        "unreachable". Default: $JUPYTER_REMOTE_DEV_RAY_STATE_FILE.""",
+    )
     ray_timeout = Float(
         3.0,
         config=True,
@@ -87,6 +93,10 @@ class RaySettings(HasTraits):
     @default("ray_cluster_name")
     def _ray_cluster_name_default(self):
         return os.environ.get("JUPYTER_REMOTE_DEV_RAY_CLUSTER", "")
+
+    @default("ray_state_file")
+    def _ray_state_file_default(self):
+        return os.environ.get("JUPYTER_REMOTE_DEV_RAY_STATE_FILE", "").strip()
 
     @default("ray_job_owner")
     def _ray_job_owner_default(self):

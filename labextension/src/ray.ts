@@ -80,9 +80,10 @@ export class RaySection {
 
   private render(info: IRayInfo): HTMLElement {
     const href = dashboardHref(info, ServerConnection.makeSettings().baseUrl);
+    const starting = !info.reachable && info.state === 'starting';
     const reachable = h('span', {
-      className: `jp-RemoteDev-badge ${info.reachable ? 'jp-RemoteDev-good' : 'jp-RemoteDev-bad'}`,
-      text: info.reachable ? 'Reachable' : 'Unreachable'
+      className: `jp-RemoteDev-badge ${info.reachable ? 'jp-RemoteDev-good' : starting ? '' : 'jp-RemoteDev-bad'}`,
+      text: info.reachable ? 'Reachable' : starting ? 'Starting…' : 'Unreachable'
     });
     const versions =
       `Ray ${info.local_ray_version ?? 'not installed'} here, ` +

@@ -49,6 +49,8 @@ export interface IGitStatus {
 
 export interface IRayInfo {
   configured: true;
+  /** "starting" while the one-machine hub's Ray head boots */
+  state?: 'not-configured' | 'starting' | 'reachable' | 'unreachable';
   address: string | null;
   dashboard_url: string | null;
   proxied_dashboard_url: string | null;

@@ -1,0 +1,210 @@
+"""The team Git service without a hub: real git clients through the real tornado app and
+``git http-backend``; only the hub's token check is a table (the end-to-end test uses the hub)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import psutil
+import pytest
+import tornado.httpserver
+import tornado.netutil
+
+from jupyter_remote_dev.ray.local_head import free_port
+from jupyter_remote_dev.services.git_remote.app import make_app
+from jupyter_remote_dev.services.git_remote.auth import AuthError, basic_credentials
+from jupyter_remote_dev.services.git_remote.policy import refusals
+from jupyter_remote_dev.services.git_remote.repo import provision
+
+TOKENS = {"alice-token": "alice", "bob-token": "bob"}
+
+
+class TableChecker:
+    """Stands in for the hub's whoami: a token belongs to the user the table says."""
+
+    async def user_for(self, header):
+        user, token = basic_credentials(header)
+        if token not in TOKENS:
+            raise AuthError("the hub does not accept this token")
+        if TOKENS[token] != user:
+            raise AuthError(f"this token does not belong to user {user!r}", 403)
+        return user
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    """The service app on a free loopback port, in a thread with its own event loop."""
+    root = tmp_path_factory.mktemp("git-service")
+    started, holder = threading.Event(), {}
+
+    async def serve():
+        app = make_app(root, "/services/team-git/", "team-git", checker=TableChecker())
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        server = tornado.httpserver.HTTPServer(app)
+        server.add_sockets(sockets)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        holder["port"] = sockets[0].getsockname()[1]
+        holder["stop"] = lambda: loop.call_soon_threadsafe(stop.set)
+        started.set()
+        await stop.wait()
+        server.stop()
+
+    def run():
+        asyncio.run(serve())
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started.wait(30)
+    url = f"http://127.0.0.1:{holder['port']}/services/team-git/team.git"
+    yield {"url": url, "bare": root / "repos" / "team.git"}
+    holder["stop"]()
+    thread.join(10)
+
+
+def git(*args, cwd=None, user=None, token=None, check=True):
+    """git with no user config, and Basic credentials in a header when given."""
+    options = ["-c", "credential.helper=", "-c", "protocol.version=2"]
+    if user is not None:
+        basic = base64.b64encode(f"{user}:{token}".encode()).decode()
+        options += ["-c", f"http.extraHeader=Authorization: Basic {basic}"]
+    env = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@x", "LANG": "C"}  # fmt: skip
+    result = subprocess.run(["git", *options, *args], cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_git_remote_policy_allows_only_the_own_branch():
+    """Only refs/heads/remote-dev/<user> may be created or moved; deletes and others refused."""
+    old, new, zero = "1" * 40, "2" * 40, "0" * 40
+    assert refusals("alice", [f"{old} {new} refs/heads/remote-dev/alice"]) == []
+    assert refusals("alice", [f"{zero} {new} refs/heads/remote-dev/alice"]) == []
+    for line in (f"{old} {new} refs/heads/remote-dev/bob", f"{old} {new} refs/heads/main",
+                 f"{zero} {new} refs/tags/v1", f"{old} {zero} refs/heads/remote-dev/alice",
+                 "garbage"):  # fmt: skip
+        assert refusals("alice", [line]), line
+    assert refusals("", [f"{old} {new} refs/heads/remote-dev/alice"])
+    assert refusals("a b", [f"{old} {new} refs/heads/remote-dev/a-b"]) == []
+
+
+def test_git_remote_provision_is_idempotent(tmp_path):
+    """The team repo gets main with the sample project once; a second call changes nothing."""
+    repo = provision(tmp_path)
+    head = git("--git-dir", str(repo), "rev-parse", "main").stdout
+    files = git("--git-dir", str(repo), "ls-tree", "-r", "--name-only", "main").stdout.split()
+    assert {"README.md", "analysis/summary.py", ".gitignore"} <= set(files)
+    assert provision(tmp_path) == repo
+    assert git("--git-dir", str(repo), "rev-parse", "main").stdout == head
+    assert [p.name for p in tmp_path.iterdir()] == ["team.git"]  # no scratch left behind
+
+
+def test_git_remote_refuses_missing_wrong_and_foreign_credentials(service):
+    """No credentials: 401 with a Basic challenge; a wrong token 401; another's token 403."""
+    refs = f"{service['url']}/info/refs?service=git-upload-pack"
+    anonymous = httpx.get(refs)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].startswith("Basic ")
+    assert httpx.get(refs, auth=("alice", "nope")).status_code == 401
+    assert httpx.get(refs, auth=("alice", "bob-token")).status_code == 403
+    assert httpx.get(refs, auth=("alice", "alice-token")).status_code == 200
+    outside = service["url"].replace("team.git", "other.git") + "/info/refs"
+    assert httpx.get(outside, auth=("alice", "alice-token")).status_code == 404
+
+
+def test_git_remote_push_only_to_own_branch(service, tmp_path):
+    """A clone pushes to its user's branch; pushing to another's branch or main is refused."""
+    clone = tmp_path / "clone"
+    git("clone", "-q", service["url"], str(clone), user="bob", token="bob-token")
+    (clone / "bob.txt").write_text("from bob\n")
+    git("add", "bob.txt", cwd=clone)
+    git("commit", "-q", "-m", "bob's work", cwd=clone)
+    for target in ("remote-dev/alice", "main"):
+        refused = git("push", "origin", f"HEAD:refs/heads/{target}", cwd=clone, user="bob",
+                      token="bob-token", check=False)  # fmt: skip
+        assert refused.returncode != 0
+        assert "bob may push only to refs/heads/remote-dev/bob" in refused.stderr
+    git("push", "-q", "origin", "HEAD:refs/heads/remote-dev/bob", cwd=clone, user="bob",
+        token="bob-token")  # fmt: skip
+    bare = str(service["bare"])
+    pushed = git("--git-dir", bare, "show", "remote-dev/bob:bob.txt").stdout
+    assert pushed == "from bob\n"
+    assert git("--git-dir", bare, "rev-parse", "--verify", "-q", "remote-dev/alice",
+               check=False).returncode != 0  # fmt: skip
+    main = git("--git-dir", bare, "log", "-1", "--format=%s", "main").stdout.strip()
+    assert main == "Sample project"
+
+
+def _service_under_a_parent(root, port):
+    """The service as a hub would run it, but under a stand-in parent process we can kill."""
+    env = {
+        **os.environ,
+        "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}",
+        "JUPYTERHUB_SERVICE_PREFIX": "/services/team-git/",
+        "JUPYTERHUB_SERVICE_NAME": "team-git",
+        "JUPYTERHUB_API_URL": "http://127.0.0.1:9/hub/api",
+        "JUPYTERHUB_API_TOKEN": "unused",
+    }
+    command = [sys.executable, "-m", "jupyter_remote_dev.services.git_remote", "--root", str(root)]
+    parent_code = (
+        "import subprocess, sys, time\n"
+        f"child = subprocess.Popen({command!r})\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", parent_code], env=env,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    child = int(parent.stdout.readline())
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/services/team-git/").status_code == 200:
+                return parent, child
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the service did not answer"
+        time.sleep(0.2)
+
+
+def _gone(pid: int, within: float) -> bool:
+    """Whether ``pid`` ended (a zombie its stand-in parent has not reaped counts as ended)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_git_remote_service_ends_with_sigterm_or_when_the_hub_is_gone(tmp_path):
+    """SIGTERM ends the service; so does its parent (the hub) dying without a word."""
+    parent, child = _service_under_a_parent(tmp_path / "a", free_port())
+    try:
+        os.kill(child, signal.SIGTERM)
+        assert _gone(child, 20)
+    finally:
+        parent.kill()
+        parent.wait()
+    parent, child = _service_under_a_parent(tmp_path / "b", free_port())
+    try:
+        parent.kill()  # the service is re-parented: it notices within its poll interval
+        parent.wait()
+        assert _gone(child, 20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)

@@ -1,0 +1,78 @@
+"""hub_config/local_config.py as JupyterHub loads it: loopback, free ports, services, state."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from traitlets.config.loader import PyFileConfigLoader
+
+from jupyter_remote_dev.services import local_hub
+
+CONFIG = Path(__file__).resolve().parents[1] / "hub_config" / "local_config.py"
+
+
+def load(monkeypatch, tmp_path, **env):
+    monkeypatch.setenv("JUPYTER_REMOTE_DEV_HUB_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("JUPYTER_REMOTE_DEV_DEMO_PASSWORD", "a-demo-password")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config()
+
+
+def spawner_env(c) -> dict:
+    return c.Spawner.environment.get_value({})  # the config updates JupyterHub's default
+
+
+@pytest.mark.skipif(not shutil.which("ray"), reason="Ray is not installed")
+def test_local_config_gives_each_hub_its_own_ray_head(monkeypatch, tmp_path):
+    """Two loads (two hubs): different free Ray ports, each hub with its own ray-head service."""
+    first, second = load(monkeypatch, tmp_path), load(monkeypatch, tmp_path)
+    addresses = {spawner_env(c)["RAY_ADDRESS"] for c in (first, second)}
+    assert len(addresses) == 2 and all(a.startswith("ray://127.0.0.1:") for a in addresses)
+    for c in (first, second):
+        (ray,) = [s for s in c.JupyterHub.services if s["name"] == "ray-head"]
+        assert "url" not in ray  # the hub does not wait for it
+        port = spawner_env(c)["RAY_ADDRESS"].rsplit(":", 1)[1]
+        assert f"--client-port={port}" in ray["command"]
+    assert first.JupyterHub.hub_port != second.JupyterHub.hub_port
+
+
+def test_local_config_binds_loopback_and_uses_the_shared_password(monkeypatch, tmp_path):
+    """Every address is 127.0.0.1; JupyterHub's shared-password authenticator, no Dummy."""
+    c = load(monkeypatch, tmp_path, JUPYTER_REMOTE_DEV_LOCAL_RAY="0")
+    assert c.JupyterHub.ip == c.JupyterHub.hub_ip == c.Spawner.ip == "127.0.0.1"
+    assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")
+    assert all(s["url"].startswith("http://127.0.0.1:") for s in c.JupyterHub.services)
+    assert c.JupyterHub.authenticator_class == "shared-password"
+    assert c.SharedPasswordAuthenticator.user_password == "a-demo-password"
+    assert "RAY_ADDRESS" not in spawner_env(c)
+    assert spawner_env(c)["JUPYTER_REMOTE_DEV_GIT_UPSTREAM"] == "main"
+    (user_role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "user"]
+    assert user_role["scopes"] == ["self", "access:services!service=team-git"]
+    assert "access:services!service=team-git" in c.Spawner.server_token_scopes
+    assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'state' / 'jupyterhub.sqlite'}"
+
+
+def test_local_config_state_folder_is_per_checkout(monkeypatch, tmp_path):
+    """Without JUPYTER_REMOTE_DEV_HUB_DIR the state lives in the checkout (0700)."""
+    monkeypatch.delenv("JUPYTER_REMOTE_DEV_HUB_DIR", raising=False)
+    folder = local_hub.state_folder(tmp_path)
+    assert folder == tmp_path / ".jupyter-remote-dev-hub"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    ignored = (CONFIG.parents[1] / ".gitignore").read_text().splitlines()
+    assert ".jupyter-remote-dev-hub/" in ignored
+
+
+def test_local_config_password_is_generated_once_and_kept(monkeypatch, tmp_path):
+    """A generated password is kept (0600) and reused; a bad port number is a clear error."""
+    monkeypatch.delenv("JUPYTER_REMOTE_DEV_DEMO_PASSWORD", raising=False)
+    first = local_hub.demo_password(tmp_path, "JUPYTER_REMOTE_DEV_DEMO_PASSWORD", 16)
+    assert len(first) == 16
+    assert local_hub.demo_password(tmp_path, "JUPYTER_REMOTE_DEV_DEMO_PASSWORD", 16) == first
+    kept = tmp_path / "jupyter_remote_dev_demo_password"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("JUPYTER_REMOTE_DEV_HUB_PORT", "eighty")
+    with pytest.raises(SystemExit, match="must be a TCP port number"):
+        local_hub.env_port("JUPYTER_REMOTE_DEV_HUB_PORT", 8000)
