@@ -19,6 +19,7 @@ import pytest
 import tornado.httpserver
 import tornado.netutil
 
+from jupyter_remote_dev.gitsync.config import DEFAULT_SYNC_BRANCH, expand_sync_branch
 from jupyter_remote_dev.ray.local_head import free_port
 from jupyter_remote_dev.services.git_remote.app import make_app
 from jupyter_remote_dev.services.git_remote.auth import AuthError, basic_credentials
@@ -97,7 +98,10 @@ def test_git_remote_policy_allows_only_the_own_branch():
                  "garbage"):  # fmt: skip
         assert refusals("alice", [line]), line
     assert refusals("", [f"{old} {new} refs/heads/remote-dev/alice"])
-    assert refusals("a b", [f"{old} {new} refs/heads/remote-dev/a-b"]) == []
+    # a name git refuses in refs gets the hub's and the server's branch (a hash keeps it apart)
+    odd = expand_sync_branch(DEFAULT_SYNC_BRANCH, "a b")
+    assert refusals("a b", [f"{old} {new} refs/heads/{odd}"]) == []
+    assert refusals("a b", [f"{old} {new} refs/heads/remote-dev/a-b"])  # that is a-b's branch
 
 
 def test_git_remote_provision_is_idempotent(tmp_path):
