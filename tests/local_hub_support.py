@@ -1,8 +1,8 @@
 """README's main job as a subprocess: ``jupyterhub -f hub_config/local_config.py`` on free ports.
 
-Used by tests/test_e2e_embedded.py and benchmarks/bench_local_hub.py. The hub runs in its own
-session with its state in a temporary folder; leaving the context stops it (SIGTERM, as Ctrl-C
-would), then kills whatever of its sessions is left.
+Used by the end-to-end tests through a hub and by benchmarks/bench_local_hub.py. The hub runs in
+its own session with its state in a temporary folder; leaving the context stops it (SIGTERM, as
+Ctrl-C would), then kills whatever of its sessions is left.
 """
 
 from __future__ import annotations
@@ -120,8 +120,11 @@ def is_loopback(address: str) -> bool:
 
 
 @contextlib.contextmanager
-def local_hub(workdir: Path, *, ray: bool = True, timeout: float = 120.0) -> Iterator[LocalHub]:
-    """Run README's main job with an admin service added; yield once it printed its banner."""
+def local_hub(
+    workdir: Path, *, ray: bool = True, timeout: float = 120.0, env: dict[str, str] | None = None
+) -> Iterator[LocalHub]:
+    """Run README's main job with an admin service added (and ``env`` in its environment); yield
+    once it printed its banner."""
     config = workdir / "admin_config.py"
     config.write_text(ADMIN_CONFIG.format(local_config=str(LOCAL_CONFIG)))
     state, password, admin_token = workdir / "state", secrets.token_hex(8), secrets.token_hex(32)
@@ -133,6 +136,7 @@ def local_hub(workdir: Path, *, ray: bool = True, timeout: float = 120.0) -> Ite
         "JUPYTER_REMOTE_DEV_DEMO_PASSWORD": password,
         "JUPYTER_REMOTE_DEV_LOCAL_RAY": "1" if ray else "0",
         "E2E_ADMIN_TOKEN": admin_token,
+        **(env or {}),
     }
     log = workdir / "hub.log"
     url = f"http://127.0.0.1:{port}/"

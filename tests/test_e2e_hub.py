@@ -3,21 +3,18 @@ local user server with the extension, and the CLI driven as a user would (subpro
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from .local_hub_support import LocalHub, local_hub
 
 pytestmark = [
     pytest.mark.e2e,
@@ -28,123 +25,17 @@ pytestmark = [
     ),
 ]
 
-REPO = Path(__file__).resolve().parents[1]
-LOCAL_CONFIG = REPO / "hub_config" / "local_config.py"
 CLI = shutil.which("jupyter-remote-dev") or "jupyter-remote-dev"
-
-TEST_CONFIG = """
-import os
-c = get_config()
-load_subconfig({local_config!r})
-# append: local_config.py already runs services (spend meter, team Git, Ray) with roles of their own
-c.JupyterHub.services.append({{"name": "e2e-admin", "api_token": os.environ["E2E_ADMIN_TOKEN"]}})
-c.JupyterHub.load_roles.append(
-    {{
-        "name": "e2e-admin",
-        "scopes": ["admin:users", "admin:servers", "tokens", "list:users"],
-        "services": ["e2e-admin"],
-    }}
-)
-c.JupyterHub.log_level = "INFO"
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def processes_under(folder: Path) -> list[int]:
-    """Pids of our own processes whose working folder is inside ``folder`` (the user servers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            if Path(os.readlink(entry / "cwd")).is_relative_to(folder):
-                found.append(int(entry.name))
-    return found
-
-
-def stop_pid(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
-@dataclass
-class Hub:
-    url: str
-    admin: httpx.Client
-    workdir: Path
-
-    def user_token(self, name: str, **body) -> str:
-        response = self.admin.post(f"users/{name}/tokens", json={"note": "e2e", **body})
-        response.raise_for_status()
-        return response.json()["token"]
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    """A real jupyterhub process (and its proxy) on free loopback ports; all torn down after."""
-    workdir = tmp_path_factory.mktemp("hub")
-    config = workdir / "e2e_config.py"
-    config.write_text(TEST_CONFIG.format(local_config=str(LOCAL_CONFIG)))
-    port, admin_token = free_port(), secrets.token_hex(32)
-    env = {
-        **os.environ,
-        "JUPYTER_REMOTE_DEV_HUB_DIR": str(workdir),
-        "JUPYTER_REMOTE_DEV_HUB_PORT": str(port),
-        "JUPYTER_REMOTE_DEV_PROXY_API_PORT": str(free_port()),
-        "JUPYTER_REMOTE_DEV_HUB_API_PORT": str(free_port()),
-        "JUPYTER_REMOTE_DEV_DEMO_PASSWORD": secrets.token_hex(8),
-        "E2E_ADMIN_TOKEN": admin_token,
-        "JUPYTER_REMOTE_DEV_LOCAL_RAY": "0",  # no Ray head for this hub (see local_config.py)
-    }
-    log = (workdir / "hub.log").open("wb")
-    process = subprocess.Popen(
-        ["jupyterhub", "-f", str(config)],
-        cwd=workdir,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    admin = httpx.Client(
-        base_url=f"{url}hub/api/", headers={"Authorization": f"token {admin_token}"}, timeout=30
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, (workdir / "hub.log").read_text()[-3000:]
-            with contextlib.suppress(httpx.TransportError):
-                if admin.get("").status_code == 200:
-                    break
-            assert time.monotonic() < deadline, "the hub did not come up within 90 s"
-            time.sleep(0.3)
+    """README's hub (hub_config/local_config.py) on free loopback ports, without Ray; users alice
+    and bob exist. Everything it started is stopped after the module."""
+    with local_hub(tmp_path_factory.mktemp("hub"), ray=False) as running:
         for name in ("alice", "bob"):
-            admin.post(f"users/{name}").raise_for_status()
-        yield Hub(url, admin, workdir)
-    finally:
-        admin.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # the hub stops user servers and the proxy
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        pid_file = workdir / "jupyterhub-proxy.pid"
-        if pid_file.exists():
-            with contextlib.suppress(ValueError):
-                stop_pid(int(pid_file.read_text().strip()))
-        for pid in processes_under(workdir):
-            stop_pid(pid)
-        log.close()
+            running.admin.post(f"users/{name}").raise_for_status()
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +62,7 @@ def cli(user, *args, stdin=None, cwd=None, timeout=120):
     )
 
 
-def server_files(hub: Hub, token: str, path: str, **kwargs) -> httpx.Response:
+def server_files(hub: LocalHub, token: str, path: str, **kwargs) -> httpx.Response:
     """The core contents API of Alice's server through the proxy (as JupyterLab would use it)."""
     headers = {"Authorization": f"token {token}"}
     return httpx.request(

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+
+from .local_hub_support import local_hub
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,24 +25,7 @@ pytestmark = [
     ),
 ]
 
-LOCAL_CONFIG = Path(__file__).resolve().parents[1] / "hub_config" / "local_config.py"
-TEST_CONFIG = """
-import os
-c = get_config()
-load_subconfig({local_config!r})
-c.JupyterHub.services.append({{"name": "e2e-admin", "api_token": os.environ["E2E_ADMIN_TOKEN"]}})
-c.JupyterHub.load_roles.append(
-    {{"name": "e2e-admin", "scopes": ["admin:users", "admin:servers", "tokens"],
-      "services": ["e2e-admin"]}}
-)
-"""
 BURN = "import time\nwhile time.process_time() < 3: pass\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(check, seconds: float, what: str):
@@ -59,66 +38,15 @@ def wait_for(check, seconds: float, what: str):
         time.sleep(0.5)
 
 
-def stop_processes_in(folder: Path) -> None:
-    """Kill our processes whose working folder is inside ``folder`` (user servers left over)."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if Path(os.readlink(entry / "cwd")).is_relative_to(folder):
-                    os.kill(int(entry.name), signal.SIGKILL)
-
-
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    """The README's hub on free loopback ports, sampling every second; torn down after."""
-    workdir = tmp_path_factory.mktemp("spend-hub")
-    config = workdir / "config.py"
-    config.write_text(TEST_CONFIG.format(local_config=str(LOCAL_CONFIG)))
-    port, admin_token = free_port(), secrets.token_hex(32)
-    env = {
-        **os.environ,
-        "JUPYTER_REMOTE_DEV_HUB_DIR": str(workdir),
-        "JUPYTER_REMOTE_DEV_HUB_PORT": str(port),
-        "JUPYTER_REMOTE_DEV_PROXY_API_PORT": str(free_port()),
-        "JUPYTER_REMOTE_DEV_HUB_API_PORT": str(free_port()),
-        "JUPYTER_REMOTE_DEV_DEMO_PASSWORD": secrets.token_hex(8),
-        "JUPYTER_REMOTE_DEV_LOCAL_RAY": "0",
-        "JUPYTER_REMOTE_DEV_SPEND_INTERVAL": "1",
-        "E2E_ADMIN_TOKEN": admin_token,
-    }
-    log = (workdir / "hub.log").open("wb")
-    process = subprocess.Popen(
-        ["jupyterhub", "-f", str(config)], cwd=workdir, env=env, stdout=log,
-        stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    admin = httpx.Client(
-        base_url=f"{url}hub/api/", headers={"Authorization": f"token {admin_token}"}, timeout=30
-    )
-
-    def up():
-        assert process.poll() is None, (workdir / "hub.log").read_text()[-3000:]
-        with contextlib.suppress(httpx.TransportError):
-            return admin.get("").status_code == 200
-
-    try:
-        wait_for(up, 90, "the hub answers")
+    """README's hub on free loopback ports, without Ray, the meter sampling every second; users
+    alice and bob exist. Everything it started is stopped after the module."""
+    sampling = {"JUPYTER_REMOTE_DEV_SPEND_INTERVAL": "1"}
+    with local_hub(tmp_path_factory.mktemp("spend-hub"), ray=False, env=sampling) as running:
         for name in ("alice", "bob"):
-            admin.post(f"users/{name}").raise_for_status()
-        yield {"url": url, "admin": admin, "workdir": workdir}
-    finally:
-        admin.close()
-        process.send_signal(signal.SIGTERM)  # stops user servers, services and the proxy
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-        pid_file = workdir / "jupyterhub-proxy.pid"
-        with contextlib.suppress(ValueError, OSError, ProcessLookupError):
-            os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
-        stop_processes_in(workdir)
-        log.close()
+            running.admin.post(f"users/{name}").raise_for_status()
+        yield {"url": running.url, "admin": running.admin, "workdir": running.state}
 
 
 def token(hub, name: str) -> dict:
