@@ -9,11 +9,9 @@ stopping the hub stops everything.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shutil
-import subprocess
 import sys
 import textwrap
 import time
@@ -22,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .git_http_support import git
 from .local_hub_support import is_loopback, listening_sockets, local_hub, stack_processes, stop_hub
 
 pytestmark = [
@@ -54,21 +53,6 @@ def api(user: dict, method: str, path: str, **kwargs) -> httpx.Response:
     headers = {"Authorization": f"token {user['token']}"}
     kwargs.setdefault("timeout", 120)
     return httpx.request(method, user["api"] + path, headers=headers, **kwargs)
-
-
-def git(*args, cwd=None, user=None, token=None, check=True):
-    options = ["-c", "credential.helper="]
-    if user is not None:
-        basic = base64.b64encode(f"{user}:{token}".encode()).decode()
-        options += ["-c", f"http.extraHeader=Authorization: Basic {basic}"]
-    env = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@x", "LANG": "C"}  # fmt: skip
-    result = subprocess.run(["git", *options, *args], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=120)  # fmt: skip
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def test_embedded_start_up_ends_with_url_users_and_password(hub):

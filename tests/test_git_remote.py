@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import os
 import signal
@@ -25,6 +24,8 @@ from jupyter_remote_dev.services.git_remote.app import make_app
 from jupyter_remote_dev.services.git_remote.auth import AuthError, basic_credentials
 from jupyter_remote_dev.services.git_remote.policy import refusals
 from jupyter_remote_dev.services.git_remote.repo import provision
+
+from .git_http_support import git
 
 TOKENS = {"alice-token": "alice", "bob-token": "bob"}
 
@@ -70,22 +71,6 @@ def service(tmp_path_factory):
     yield {"url": url, "bare": root / "repos" / "team.git"}
     holder["stop"]()
     thread.join(10)
-
-
-def git(*args, cwd=None, user=None, token=None, check=True):
-    """git with no user config, and Basic credentials in a header when given."""
-    options = ["-c", "credential.helper=", "-c", "protocol.version=2"]
-    if user is not None:
-        basic = base64.b64encode(f"{user}:{token}".encode()).decode()
-        options += ["-c", f"http.extraHeader=Authorization: Basic {basic}"]
-    env = {"GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@x", "LANG": "C"}  # fmt: skip
-    result = subprocess.run(["git", *options, *args], cwd=cwd, env=env, capture_output=True,
-                            text=True, timeout=60)  # fmt: skip
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def test_git_remote_policy_allows_only_the_own_branch():
