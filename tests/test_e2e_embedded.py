@@ -31,12 +31,15 @@ pytestmark = [
         reason="configurable-http-proxy is not installed (.ci/install-hub installs it)",
     ),
 ]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
 RAY_READY_SECONDS = 420  # three attempts of a head start on a loaded 2-core machine
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    with local_hub(tmp_path_factory.mktemp("embedded")) as running:
+    sampling = {"JUPYTER_REMOTE_DEV_SPEND_INTERVAL": "1"}  # the meter samples every second
+    with local_hub(tmp_path_factory.mktemp("embedded"), env=sampling) as running:
         running.admin.post("users/alice").raise_for_status()
         running.admin.post("users/bob").raise_for_status()
         yield running
@@ -171,6 +174,63 @@ def test_embedded_ray_is_reachable_and_runs_a_task(hub, alice):
     output = "".join(e.get("data", "") for e in events)
     assert events[-1]["type"] == "exit" and events[-1]["code"] == 0, output + ray_logs(hub)
     assert "result 42" in output
+
+
+def panel_money(amount: float) -> str:
+    """The panel's rendering of a USD amount (labextension/src/format.ts formatMoney)."""
+    return "<$0.01" if 0 < amount < 0.005 else f"${amount:,.2f}"
+
+
+@pytest.mark.browser
+def test_embedded_panel_shows_spend_git_and_ray_live(hub, alice):
+    """Alice burns CPU; then, logged in through the hub in headless Chromium, her sidebar shows
+    a non-zero local spend estimate (the figure GET cost answers), Git sync and Ray, all live."""
+    burn = "import time\nwhile time.process_time() < 3: pass\n"
+    ran = api(alice, "POST", "remote-dev/api/exec", json={"argv": [sys.executable, "-c", burn]})
+    exit_event = json.loads(ran.text.splitlines()[-1])
+    assert (exit_event["type"], exit_event["code"]) == ("exit", 0), ran.text[-500:]
+    meter = f"{hub.url}services/spend-meter/allocation"
+    params = {"window": "today", "aggregate": "label:owner", "accumulate": "true"}
+    headers = {"Authorization": f"token {alice['token']}"}
+    deadline = time.monotonic() + 60
+    while True:  # the meter has sampled the burn before the server first asks (its cache: 300 s)
+        sets = httpx.get(meter, params=params, headers=headers, timeout=10).json()["data"]
+        if sets[0].get("alice", {}).get("cpuCoreHours", 0) * 3600 >= 2.9:
+            break
+        assert time.monotonic() < deadline, sets
+        time.sleep(1)
+    cost = api(alice, "GET", "remote-dev/api/cost", params={"window": "7d"}).json()
+    assert cost["total"] > 0 and cost["note"], cost
+    assert api(alice, "GET", "remote-dev/api/git/status").json()["configured"] is True
+
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(60_000)
+        page.goto(f"{hub.url}hub/login?next=/user/alice/lab")
+        page.fill("#username_input", "alice")
+        page.fill("#password_input", hub.password)
+        page.click("#login_submit")
+        tab = page.locator('.jp-SideBar [data-id="jp-RemoteDev-panel"]')
+        tab.wait_for()
+        if not page.locator("#jp-RemoteDev-panel").is_visible():
+            tab.click()
+        spend = page.locator('.jp-RemoteDev-cost[data-state="ready"]')
+        spend.wait_for()
+        assert spend.locator(".jp-RemoteDev-totalValue").inner_text() == panel_money(cost["total"])
+        assert page.get_by_role("note", name="About these figures").inner_text() == cost["note"]
+        git = page.locator('.jp-RemoteDev-git[data-state="ready"]')
+        git.wait_for()
+        assert git.locator(".jp-RemoteDev-syncNow").is_enabled()
+        ray = page.locator('.jp-RemoteDev-ray[data-state="ready"]')
+        ray.wait_for()
+        assert ray.locator(".jp-RemoteDev-badge").first.inner_text() == "Reachable"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#jp-RemoteDev-panel").screenshot(path=str(ARTIFACTS / "panel-embedded.png"))
+        browser.close()
 
 
 def test_embedded_every_listening_socket_is_on_loopback(hub, alice):
