@@ -86,6 +86,9 @@ server_scopes = ["users:activity!user", "access:servers!server"]
 from jupyter_remote_dev.services.spend_meter.config import configure_local_spend  # noqa: E402
 
 configure_local_spend(c, hub_dir)
+# The meter asks the hub for the running servers every few seconds: keep those routine successes
+# out of the hub's log, so the start-up banner stays the last thing a user sees.
+local_hub.quiet_service_polls("spend-meter")
 
 # ----- Git sync: the team repository, served by the hub (issue 15) -----
 # Each server syncs <home>/team-project with its branch remote-dev/<user> (and merges main),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -76,3 +77,23 @@ def test_local_config_password_is_generated_once_and_kept(monkeypatch, tmp_path)
     monkeypatch.setenv("JUPYTER_REMOTE_DEV_HUB_PORT", "eighty")
     with pytest.raises(SystemExit, match="must be a TCP port number"):
         local_hub.env_port("JUPYTER_REMOTE_DEV_HUB_PORT", 8000)
+
+
+def test_local_hub_quiet_service_polls_drops_only_that_services_successes():
+    """The meter's routine 2xx polls leave the hub's access log; its failures and everyone
+    else's requests stay."""
+    access = logging.getLogger("tornado.access")
+    before = list(access.filters)
+    local_hub.quiet_service_polls("spend-meter")
+    try:
+
+        def kept(level: int, message: str) -> bool:
+            record = access.makeRecord("tornado.access", level, __file__, 1, message, (), None)
+            return access.filter(record)
+
+        assert not kept(logging.INFO, "200 GET /hub/api/users (spend-meter@127.0.0.1) 6.74ms")
+        assert kept(logging.WARNING, "403 GET /hub/api/users (spend-meter@127.0.0.1) 2.10ms")
+        assert kept(logging.INFO, "200 GET /hub/api/users (team-git@127.0.0.1) 3.00ms")
+        assert kept(logging.INFO, "302 GET /hub/ (alice@127.0.0.1) 1.00ms")
+    finally:
+        access.filters[:] = before

@@ -236,6 +236,9 @@ def hub(tmp_path_factory):
             process.wait()
         log.close()
         standin.stop()
+        # a hub that died early leaves its proxy (its own session) behind: the pid file names it
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int((workdir / "proxy.pid").read_text()), signal.SIGKILL)
 
 
 def logged_in(hub, name: str) -> httpx.Client:

@@ -77,3 +77,14 @@ class _AfterReady(logging.Filter):
 def print_when_ready(text: str, logger: str = "JupyterHub") -> None:
     """Print ``text`` once the hub has logged that it runs (its start-up's last line)."""
     logging.getLogger(logger).addFilter(_AfterReady(text))
+
+
+def quiet_service_polls(service: str) -> None:
+    """Drop the hub's INFO access-log lines for ``service``'s successful API calls (its routine
+    polls); warnings and errors of that service, and every other request, are still logged."""
+    marker = f"({service}@"
+
+    def keep(record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or marker not in record.getMessage()
+
+    logging.getLogger("tornado.access").addFilter(keep)

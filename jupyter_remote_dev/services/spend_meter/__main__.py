@@ -97,4 +97,5 @@ if __name__ == "__main__":
     logging.basicConfig(
         level=logging.INFO, format="[%(levelname)1.1s %(asctime)s spend] %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per hub poll
     asyncio.run(main(parse_args()))
