@@ -41,6 +41,24 @@ def patch_everywhere(monkeypatch, name: str, make_wrapper) -> None:
             monkeypatch.setattr(module, name, make_wrapper(getattr(module, name)))
 
 
+def before_first_call(monkeypatch, name: str, action) -> list:
+    """Run ``action`` once, just before the first call of the files function ``name`` (patched
+    everywhere, see :func:`patch_everywhere`); the returned list is non-empty once it ran."""
+    ran = []
+
+    def make_wrapper(original):
+        def hooked(*args, **kwargs):
+            if not ran:
+                ran.append(True)
+                action()
+            return original(*args, **kwargs)
+
+        return hooked
+
+    patch_everywhere(monkeypatch, name, make_wrapper)
+    return ran
+
+
 def swap_for_link(root, relative: str, outside, move: bool) -> None:
     """Replace the folder ``relative`` by a symlink to a folder outside the root: its contents
     moved out (``move``), or left aside and an outside copy of its layout linked in."""
@@ -123,18 +141,12 @@ async def test_races_batch_folder_moved_out_before_rename(api, jp_root_dir, outs
     """A batch member whose folder is moved out of the root (and linked back) between writing its
     temp file and renaming it fails (403/409); nothing is installed outside."""
     (jp_root_dir / "a" / "b" / "c").mkdir(parents=True)
-    swapped = []
 
-    def make_wrapper(original):
-        def hooked(*args, **kwargs):
-            if not swapped:
-                swapped.append(True)
-                swap_for_link(jp_root_dir, "a/b", outside, move=True)
-            return original(*args, **kwargs)
+    def move_out():
+        swap_for_link(jp_root_dir, "a/b", outside, move=True)
 
-        return hooked
-
-    patch_everywhere(monkeypatch, "parse_sha256", make_wrapper)  # after writing, before renaming
+    # after writing, before renaming
+    swapped = before_first_call(monkeypatch, "parse_sha256", move_out)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
         info = tarfile.TarInfo("a/b/c/m.txt")
@@ -155,18 +167,11 @@ async def test_races_etag_is_for_the_inode_written(api, jp_root_dir, monkeypatch
     HEAD, GET or tree/ advertise our hash for their bytes."""
     theirs = jp_root_dir / "theirs.tmp"
     theirs.write_bytes(b"their version")
-    replaced = []
 
-    def make_wrapper(original):
-        def hooked(*args, **kwargs):
-            if not replaced:
-                replaced.append(True)
-                os.replace(theirs, jp_root_dir / "race.txt")
-            return original(*args, **kwargs)
+    def replace_with_theirs():
+        os.replace(theirs, jp_root_dir / "race.txt")
 
-        return hooked
-
-    patch_everywhere(monkeypatch, "fsync_folder", make_wrapper)
+    replaced = before_first_call(monkeypatch, "fsync_folder", replace_with_theirs)
     assert (await api.put("race.txt", b"our version")).code == 201
     assert replaced
     truth = f'"{sha256(b"their version")}"'
@@ -184,22 +189,13 @@ async def test_races_get_during_replace_is_one_version(api, jp_root_dir, monkeyp
     is the complete version the ETag and Content-Length describe."""
     old, new = b"old version " * 5000, b"new"
     assert (await api.put("doc.txt", old)).code == 201
-    replaced = []
 
-    def make_wrapper(original):
-        def hooked(*args, **kwargs):
-            if not replaced:
-                replaced.append(True)
-                (jp_root_dir / "next.tmp").write_bytes(new)
-                os.replace(jp_root_dir / "next.tmp", jp_root_dir / "doc.txt")
-            return original(*args, **kwargs)
+    def replace_doc():
+        (jp_root_dir / "next.tmp").write_bytes(new)
+        os.replace(jp_root_dir / "next.tmp", jp_root_dir / "doc.txt")
 
-        return hooked
-
-    monkeypatch.setattr(
-        "jupyter_remote_dev.files.handlers.parse_range",
-        make_wrapper(sys.modules["jupyter_remote_dev.files.handlers"].parse_range),
-    )
+    # between the GET's headers (its range is parsed) and its body
+    replaced = before_first_call(monkeypatch, "parse_range", replace_doc)
     got = await api.get("doc.txt")
     assert replaced
     assert got.code == 200
@@ -279,18 +275,11 @@ async def test_races_delete_folder_moved_out_before_unlink(api, jp_root_dir, out
     unlink deletes nothing outside: 409."""
     (jp_root_dir / "a" / "b").mkdir(parents=True)
     (jp_root_dir / "a" / "b" / "x.txt").write_bytes(b"precious")
-    swapped = []
 
-    def make_wrapper(original):
-        def hooked(*args, **kwargs):
-            if not swapped:
-                swapped.append(True)
-                swap_for_link(jp_root_dir, "a/b", outside, move=True)
-            return original(*args, **kwargs)
+    def move_out():
+        swap_for_link(jp_root_dir, "a/b", outside, move=True)
 
-        return hooked
-
-    patch_everywhere(monkeypatch, "check_preconditions", make_wrapper)
+    swapped = before_first_call(monkeypatch, "check_preconditions", move_out)
     response = await api.request("DELETE", "files/a/b/x.txt")
     assert swapped
     assert (outside / "b" / "x.txt").read_bytes() == b"precious"
