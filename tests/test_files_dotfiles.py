@@ -81,7 +81,8 @@ async def test_dot_files_are_written_read_and_listed_by_default(
 @pytest.mark.parametrize("remote_dev_config", [{}, {"ignore_patterns": []}])
 async def test_git_internals_are_never_listed_read_or_written(api, repo, jp_root_dir):
     """``.git`` (any case, at any depth, a folder or a gitfile, reached through a link too) is
-    refused by every verb with 403 and left out of tree/, even with no ignore_patterns."""
+    refused by every verb with 403 and left out of tree/, even with no ignore_patterns; a
+    recursive DELETE of a folder holding one is refused (409)."""
     before = snapshot(jp_root_dir)
     for path in [*GIT_PATHS, "p/gitlink/config"]:
         encoded = quote(path)
@@ -99,6 +100,9 @@ async def test_git_internals_are_never_listed_read_or_written(api, repo, jp_root
     assert (await api.request("GET", "tree/p/.git")).code == 403
     tree = json.loads((await api.request("GET", "tree/p")).body)
     assert {f["path"] for f in tree["files"]} == {"main.py", "ok.txt"}
+    for folder in ("p", "p/sub"):
+        deleted = await api.request("DELETE", f"files/{folder}?recursive=1")
+        assert deleted.code == 409 and ".git" in message(deleted), folder
     (jp_root_dir / "p" / "ok.txt").unlink()
     assert snapshot(jp_root_dir) == before
 

@@ -147,7 +147,7 @@ class ContentsHandler(RemoteDevHandler):
         return limit
 
     def _handle_request_exception(self, e: BaseException) -> None:
-        e = explain_hidden(e) if isinstance(e, Exception) else e
+        e = explain_hidden(e)
         status = OS_ERROR_STATUS.get(e.errno) if isinstance(e, OSError) else None
         if status == 409 and self.request.method in ("GET", "HEAD"):
             status = 404  # a read of something that changed under it: it is not there now

@@ -14,7 +14,7 @@ HIDDEN_FILES_OFF = (
 )
 
 
-def explain_hidden(error: Exception) -> Exception:
+def explain_hidden(error: BaseException) -> BaseException:
     """A dot-name refusal of the file API, completed with the setting that decides it."""
     if isinstance(error, HiddenPathError):
         return HiddenPathError(f"{error.message}; {HIDDEN_FILES_OFF}")
