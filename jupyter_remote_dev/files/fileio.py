@@ -324,7 +324,7 @@ def _refuse_git_inside(where: Location) -> None:
         for top, folders, names, _ in os.fwalk(".", dir_fd=fd, follow_symlinks=False):
             found = next((n for n in (*folders, *names) if is_git_dir(n)), None)
             if found is not None:
-                inside = f"{top.removeprefix('.').lstrip('/')}/{found}".lstrip("/")
+                inside = os.path.normpath(os.path.join(top, found))
                 raise ConflictError(
                     f"{where.api_path!r} holds a Git repository ({inside!r}); the file API never "
                     "deletes .git internals: remove it from a terminal"
