@@ -24,11 +24,12 @@ def api(jp_serverapp, http_server_client, jp_http_port, jp_base_url):
         ("HEAD", "/ray/dashboard/index.html", 409),
         ("HEAD", "/files/folder", 400),
         ("HEAD", "/files/..%2Fescape", 400),
-        ("HEAD", "/files/.hidden", 403),
+        ("HEAD", "/files/.git", 403),
     ],
 )
 async def test_api_contract_documents_what_is_answered(api, jp_root_dir, method, path, status):
-    """Ray not configured (409), HEAD of a folder or a malformed path (400): documented."""
+    """Ray not configured (409), HEAD of a folder or a malformed path (400), of .git (403):
+    documented."""
     (jp_root_dir / "folder").mkdir()
     response = await api.request(method, path.lstrip("/"), b"" if method == "POST" else None)
     assert response.code == status, response.body

@@ -183,26 +183,6 @@ async def test_init_refuses_root_home_system_and_config_folders(laptop, server_u
         assert not (folder / ".jupyter-remote-dev").exists()
 
 
-async def test_dot_files_on_a_server_that_hides_them_are_skipped_and_named(
-    laptop, server_url, token, jp_root_dir
-):
-    """Without ContentsManager.allow_hidden on the server, dot-files are skipped with a reason
-    naming the setting; the sync still succeeds and never deletes them."""
-    logged_in = await login(laptop, server_url, token)
-    project = logged_in["project"]
-    (project / ".env.example").write_text("KEY=\n")
-    (project / "a.py").write_text("a\n")
-    result = await cli(logged_in, "sync", "--yes", "--json")
-    assert result.returncode == 0, result.stderr
-    skipped = json.loads(result.stdout)["skipped"]
-    assert [s["path"] for s in skipped] == [".env.example"]
-    assert "allow_hidden" in skipped[0]["reason"]
-    assert server_files(jp_root_dir) == {"project", "project/a.py"}
-    again = await cli(logged_in, "sync")
-    assert again.returncode == 0 and "skipped  .env.example" in again.stdout
-    assert (project / ".env.example").exists()
-
-
 async def run_in_terminal(laptop, args, answer: bytes) -> tuple[int, str]:
     """Run the CLI with a pseudo-terminal as stdin and stderr; type ``answer`` at the prompt."""
     main, child = pty.openpty()

@@ -1,5 +1,6 @@
 """What a sync carries, through the real CLI and server: .gitignore semantics, dot-files, the
-executable bit, empty folders, and symlinks (skipped and named)."""
+executable bit, empty folders, and symlinks (skipped and named); the server keeps its default
+settings (dot-files served by the file API, hidden from Lab)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,12 @@ import json
 import os
 import subprocess
 
-import pytest
-
 from . import test_client_cli as cli_support
 from .openapi_check import assert_response_matches
 from .test_client_binding import server_files
 
 laptop, server_url, token = cli_support.laptop, cli_support.server_url, cli_support.token
 cli, login = cli_support.cli, cli_support.login
-
-
-@pytest.fixture
-def jp_server_config(remote_dev_config):
-    """A server that shows dot-files (``ContentsManager.allow_hidden``), as a project needs."""
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"jupyter_remote_dev": True},
-            "allow_unauthenticated_access": False,
-        },
-        "ContentsManager": {"allow_hidden": True},
-        "RemoteDevExtension": remote_dev_config,
-    }
 
 
 def write(root, files: dict[str, str]) -> None:

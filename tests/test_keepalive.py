@@ -50,7 +50,7 @@ def _chunks(size: int):
 
 
 REFUSALS = [
-    ("PUT", "files/.hidden.txt", {}, b"secret", 403),
+    ("PUT", "files/.git/config", {}, b"secret", 403),
     ("PUT", "files/x.txt", {"Authorization": ""}, b"data", 403),
     ("PUT", "files/big.bin", {}, b"x" * (4 * LIMIT), 413),
     ("PUT", "files/exists.txt", {"If-None-Match": "*"}, b"data", 412),

@@ -38,6 +38,7 @@ def hostile_tree(jp_root_dir, tmp_path):
     os.symlink(tmp_path / "missing" / "x", jp_root_dir / "dangling")
     os.symlink("loop", jp_root_dir / "loop")
     os.symlink(".hidden", jp_root_dir / "visible")
+    os.symlink("ok/.git", jp_root_dir / "gitlink")
     return outside
 
 
@@ -79,17 +80,28 @@ HOSTILE = [
     ("abs_link/passwd", 403),
     ("dangling", 403),
     ("loop/x", 400),
-    (".hidden/x", 403),
-    (".ssh/authorized_keys", 403),
     ("ok/.git/config", 403),
-    ("visible/x", 403),
+    (".GIT/config", 403),
+    ("gitlink/config", 403),
 ]
+HIDDEN = [".hidden/x", ".ssh/authorized_keys", "visible/x"]
 
 
 @pytest.mark.parametrize("raw_path, status", HOSTILE)
 async def test_paths_hostile_refused_everywhere(api, jp_root_dir, hostile_tree, raw_path, status):
     """PUT, GET, HEAD, DELETE and tree/ all refuse the path; nothing changes inside or outside.
     (DELETE of a link itself is allowed: it removes the link only, see test_files_delete_*.)"""
+    await assert_refused_everywhere(api, jp_root_dir, hostile_tree, raw_path, status)
+
+
+@pytest.mark.parametrize("remote_dev_config", [{"allow_hidden_files": False}])
+@pytest.mark.parametrize("raw_path", HIDDEN)
+async def test_paths_hidden_refused_when_turned_off(api, jp_root_dir, hostile_tree, raw_path):
+    """With allow_hidden_files off, dot-names (also reached through a link) are refused too."""
+    await assert_refused_everywhere(api, jp_root_dir, hostile_tree, raw_path, 403)
+
+
+async def assert_refused_everywhere(api, jp_root_dir, hostile_tree, raw_path, status):
     inside, outside = snapshot(jp_root_dir), snapshot(hostile_tree)
     methods = (
         ("PUT", "GET", "HEAD") if raw_path in LAST_IS_LINK else ("PUT", "GET", "HEAD", "DELETE")
@@ -127,7 +139,7 @@ async def test_paths_batch_members_refused(api, jp_root_dir, hostile_tree):
     """Hostile tar member names fail one by one; good members beside them are written."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name in ["../outside/a", "/abs/b", "escape/c", ".hidden/d", "ok\\..\\e", "good.txt"]:
+        for name in ["../outside/a", "/abs/b", "escape/c", ".git/d", "ok\\..\\e", "good.txt"]:
             info = tarfile.TarInfo(name)
             info.size = 5
             archive.addfile(info, io.BytesIO(b"pwned"))
@@ -146,20 +158,11 @@ async def test_paths_batch_members_refused(api, jp_root_dir, hostile_tree):
     assert snapshot(hostile_tree) == outside
 
 
-@pytest.mark.parametrize(
-    "jp_server_config",
-    [
-        {
-            "ServerApp": {
-                "jpserver_extensions": {"jupyter_remote_dev": True},
-                "allow_unauthenticated_access": False,
-            },
-            "ContentsManager": {"allow_hidden": True},
-        }
-    ],
-)
-async def test_paths_hidden_allowed_when_contents_manager_allows(api, jp_root_dir, hostile_tree):
-    """With allow_hidden, dot-files are written and listed; escapes stay refused."""
+async def test_paths_hidden_allowed_by_default(api, jp_serverapp, jp_root_dir, hostile_tree):
+    """By default (Lab's allow_hidden off) dot-files are written, read through links and listed;
+    escapes stay refused."""
+    assert jp_serverapp.contents_manager.allow_hidden is False
+    assert (await api.get("visible/x")).body == b"hidden"
     assert (await api.put(".config/app.toml", b"a = 1")).code == 201
     assert (jp_root_dir / ".config" / "app.toml").read_bytes() == b"a = 1"
     tree = json.loads((await api.request("GET", "tree")).body)

@@ -56,14 +56,15 @@ def project(jp_root_dir):
 
 
 async def test_tree_lists_files_with_hashes(api, project):
-    """The manifest lists regular files sorted, with size, sha256 and mode; ignores the rest."""
+    """The manifest lists regular files sorted (dot-files too), with size, sha256 and mode;
+    ignores the rest (.git, patterns, temp files, links)."""
     response = await api.request("GET", "tree")
     assert response.code == 200
     assert_response_matches(response, "GET", "/tree")
     manifest = json.loads(response.body)
     assert manifest["root"] == ""
     paths = [entry["path"] for entry in manifest["files"]]
-    assert paths == ["README.md", "data/clean.csv", "src/app.py", "src/pkg/util.py"]
+    assert paths == [".env", "README.md", "data/clean.csv", "src/app.py", "src/pkg/util.py"]
     by_path = {entry["path"]: entry for entry in manifest["files"]}
     assert by_path["src/app.py"]["sha256"] == sha256(project["src/app.py"])
     assert by_path["src/app.py"]["size"] == len(project["src/app.py"])

@@ -40,7 +40,7 @@ class InfoHandler(RemoteDevHandler):
                     "batch_max_expanded_size": app.batch_max_expanded_size,
                 },
                 "ignore_patterns": list(app.ignore_patterns),
-                "allow_hidden": bool(self.contents_manager.allow_hidden),
+                "allow_hidden": app.allow_hidden_files,
             }
         )
 

@@ -10,7 +10,11 @@ from .state import SyncState
 from .syncplan import FOLDER, Entry, Plan, plan, plan_path
 
 IGNORED_REASON = "ignored (.gitignore, .remotedevignore or the server's list)"
-HIDDEN_REASON = "dot-file: the server hides them (ContentsManager.allow_hidden is off there)"
+HIDDEN_REASON = (
+    "the server turns dot-files off (RemoteDevExtension.allow_hidden_files is False there); "
+    "they stay here"
+)
+"""Why a dot-file is skipped: a server policy, so the CLI says it once per command."""
 
 
 class Planner:

@@ -71,7 +71,7 @@ class SyncState:
         self.remote_dir = normalise_remote_dir(remote_dir)
         self.extra_ignore = tuple(ignore)
         self.hides_dotfiles = False
-        """The server refuses dot-files (``ContentsManager.allow_hidden`` is off there)."""
+        """The server refuses dot-files (``RemoteDevExtension.allow_hidden_files`` is off there)."""
         self.project_ignores = ProjectIgnores(self.root)
         self.use_server_ignore(server_ignore)
         self.base: dict[str, Entry] = {}

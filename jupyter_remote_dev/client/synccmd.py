@@ -23,7 +23,7 @@ from .binding import (
 )
 from .commands import RemoteDevCommand, describe_summary
 from .exitcodes import CONFLICTS, FAILED, HALTED, OK
-from .planner import IGNORED_REASON
+from .planner import HIDDEN_REASON, IGNORED_REASON
 from .safety import deletion_warning
 from .state import StateError, SyncState, find_root
 from .summary import summary_line
@@ -142,11 +142,15 @@ class _TransferCommand(RemoteDevCommand):
         return CONFLICTS if plan.conflicts else OK
 
     def print_skipped(self, skipped: list[tuple[str, str]], most: int = 5) -> None:
-        """One line per skipped path, at most ``most`` per reason (then a count)."""
+        """One line per skipped path, at most ``most`` per reason (then a count); dot-files a
+        server turns off in one line, whatever their number."""
         by_reason: dict[str, list[str]] = {}
         for path, reason in skipped:
             by_reason.setdefault(reason, []).append(path)
         for reason, paths in by_reason.items():
+            if reason == HIDDEN_REASON:
+                self.out.line(f"skipped  {len(paths)} dot-file{'s' * (len(paths) > 1)}: {reason}")
+                continue
             for path in paths[:most]:
                 self.out.line(f"skipped  {path}: {reason}")
             if len(paths) > most:

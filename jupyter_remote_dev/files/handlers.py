@@ -23,6 +23,7 @@ from .fileio import (
 )
 from .headers import parse_content_range, parse_etags, parse_file_mode, parse_range, parse_sha256
 from .manifest import HashCache, stat_key
+from .settings import explain_hidden
 from .sweeper import sweep_forever
 from .uploads import UploadSegment, UploadStore
 
@@ -119,7 +120,8 @@ class ContentsHandler(RemoteDevHandler):
 
     @property
     def allow_hidden(self) -> bool:
-        return self.contents_manager.allow_hidden
+        """Dot-files follow ``RemoteDevExtension.allow_hidden_files``, not Lab's policy."""
+        return self.remote_dev.allow_hidden_files
 
     def locate(self, path: str, **options) -> Location:
         """``path`` walked on descriptors from the root (see :func:`.fdpath.locate`)."""
@@ -145,6 +147,7 @@ class ContentsHandler(RemoteDevHandler):
         return limit
 
     def _handle_request_exception(self, e: BaseException) -> None:
+        e = explain_hidden(e)
         status = OS_ERROR_STATUS.get(e.errno) if isinstance(e, OSError) else None
         if status == 409 and self.request.method in ("GET", "HEAD"):
             status = 404  # a read of something that changed under it: it is not there now

@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
-from traitlets import Float, HasTraits, Int, List, Unicode
+from traitlets import Bool, Float, HasTraits, Int, List, Unicode
 
 from ..base.validators import positive
+from ..errors import HiddenPathError
 from .manifest import DEFAULT_IGNORE_PATTERNS
+
+HIDDEN_FILES_OFF = (
+    "dot-files are turned off for the remote-dev file API on this server "
+    "(RemoteDevExtension.allow_hidden_files is False)"
+)
+
+
+def explain_hidden(error: BaseException) -> BaseException:
+    """A dot-name refusal of the file API, completed with the setting that decides it."""
+    if isinstance(error, HiddenPathError):
+        return HiddenPathError(f"{error.message}; {HIDDEN_FILES_OFF}")
+    return error
 
 
 class FilesSettings(HasTraits):
-    """Upload size limit, tree ignore patterns and resumable-upload expiry."""
+    """Upload size limit, tree ignore patterns, dot-files and resumable-upload expiry."""
+
+    allow_hidden_files = Bool(
+        True,
+        config=True,
+        help="""Whether files/, tree/, uploads/ and batch read, write and list dot-files and
+        dot-folders (``.gitignore``, ``.vscode/``, ``.github/``, ``.env.example``), so a project
+        syncs whole.
+
+        Independent of ``ContentsManager.allow_hidden``, which stays Lab's own policy (its file
+        browser keeps hiding dot-files unless the user opts in). ``.git`` internals are never
+        listed, read or written, whatever this says. When False, dot-names are refused with 403
+        and left out of tree/, and the sync client skips them, saying so once per command.""",
+    )
 
     max_upload_size = Int(
         10 * 1024**3,

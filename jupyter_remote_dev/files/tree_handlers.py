@@ -85,7 +85,7 @@ class TreeHandler(ContentsHandler):
             path,
             self.hash_cache,
             ignore_rules(tuple(self.remote_dev.ignore_patterns)),
-            self.contents_manager.allow_hidden,
+            self.allow_hidden,
             self.settings.setdefault("remote_dev_manifest_bodies", ManifestBodies()),
         )
         self.set_header("ETag", f'"{etag}"')
