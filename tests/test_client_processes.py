@@ -23,7 +23,12 @@ from . import test_client_cli as cli_support
 from .test_client_binding import server_files
 
 laptop, server_url, token = cli_support.laptop, cli_support.server_url, cli_support.token
-cli, login, wait_for, CLI = cli_support.cli, cli_support.login, cli_support.wait_for, cli_support.CLI
+cli, login, wait_for, CLI = (
+    cli_support.cli,
+    cli_support.login,
+    cli_support.wait_for,
+    cli_support.CLI,
+)
 
 BIG = 32 * 1024 * 1024
 RATE = 4 * 1024 * 1024
