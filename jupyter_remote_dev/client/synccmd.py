@@ -92,7 +92,8 @@ class _TransferCommand(RemoteDevCommand):
         profile = profiles.profile_name(self.profile)
         self.load_profile(profile)  # a missing profile is reported before asking
         confirm_binding(folder, remote, profile, self.answer_yes)
-        self.hold_lock(folder)
+        if not getattr(self, "dry_run", False):  # a dry run leaves an unbound folder as it was
+            self.hold_lock(folder)
         return SyncState(folder, profile, remote)
 
     project_lock: ProjectLock | None = None

@@ -294,7 +294,7 @@ class Transfer(Planner):
         try:
             with os.fdopen(fd, "wb") as out:
                 with self.client.stream("GET", self.files_url(relative)) as response:
-                    for chunk in response.iter_bytes():
+                    for chunk in response.iter_bytes(PIECE):
                         if self.cancelled.is_set():
                             raise Cancelled("cancelled")
                         out.write(chunk)
