@@ -36,15 +36,21 @@ class Result:
 
 
 class Forwarder:
-    """A loopback TCP forwarder to the server that can drop every connection (a network blip)."""
+    """A loopback TCP forwarder to the server that can drop every connection (a network blip) and
+    slow the traffic to ``rate`` bytes per second each way (a slow network; None: full speed)."""
 
-    def __init__(self, target_port: int):
+    def __init__(self, target_port: int, rate: float | None = None):
         self.target_port = target_port
         self.up = True
+        self.rate = rate
+        self.upstream_bytes = 0
         self.writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> int:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        listener = socket.create_server(("127.0.0.1", 0))
+        # a small receive buffer, so the client cannot run far ahead of the slowed traffic
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        self.server = await asyncio.start_server(self._handle, sock=listener)
         return self.server.sockets[0].getsockname()[1]
 
     async def _handle(self, reader, writer):
@@ -54,14 +60,17 @@ class Forwarder:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         self.writers |= {writer, up_writer}
 
-        async def pipe(source, sink):
+        async def pipe(source, sink, upstream: bool):
             with contextlib.suppress(OSError, RuntimeError):
                 while data := await source.read(65536):
+                    if self.rate:
+                        await asyncio.sleep(len(data) / self.rate)
                     sink.write(data)
                     await sink.drain()
+                    self.upstream_bytes += len(data) if upstream else 0
             sink.close()
 
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
 
     def drop(self, stay_down: bool = True) -> None:
         self.up = not stay_down

@@ -7,6 +7,10 @@ delete files, so that is refused with a clear message. The server's ignore patte
 are stored with the state, so both sides of a sync leave out the same files; the project's own
 ``.gitignore`` rules come from :mod:`.ignores`. Conflicts are remembered here, each with the name
 of its local copy of the server's version, until ``resolve`` settles them.
+
+Several processes may work on one project (``sync --watch`` in one terminal, ``sync`` in another):
+each holds :class:`ProjectLock` while it reads, changes and writes the state, like git's
+``index.lock``, and a long-running one reloads the state each time it takes the lock.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from posixpath import normpath
 from typing import NamedTuple
+
+from filelock import FileLock, Timeout
 
 from ..files.manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules
 from .ignores import ProjectIgnores
@@ -26,6 +33,7 @@ from .syncplan import Entry, conflict_copy_name
 STATE_DIR = ".jupyter-remote-dev"
 STATE_FILE = "state.json"
 STATE_VERSION = 1
+LOCK_FILE = "lock"
 
 
 class StateError(Exception):
@@ -53,6 +61,37 @@ def find_root(start: Path) -> Path | None:
         if (folder / STATE_DIR / STATE_FILE).is_file():
             return folder
     return None
+
+
+class ProjectLock:
+    """The lock of one project's state, held while a process reads, changes and writes it.
+
+    An OS file lock (``flock``; on Windows ``LockFileEx``, through filelock) that the kernel drops
+    when its holder dies, so a killed process never leaves the project locked. Reentrant;
+    ``on_wait`` is called once when another process holds it, before waiting for it."""
+
+    def __init__(self, root: Path, on_wait: Callable[[], None] = lambda: None):
+        self.folder = root / STATE_DIR
+        self.file_lock = FileLock(self.folder / LOCK_FILE)
+        self.on_wait = on_wait
+
+    def acquire(self) -> None:
+        self.folder.mkdir(exist_ok=True)
+        try:
+            self.file_lock.acquire(timeout=0)
+        except Timeout:
+            self.on_wait()
+            self.file_lock.acquire()
+
+    def release(self) -> None:
+        self.file_lock.release()
+
+    def __enter__(self) -> ProjectLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class SyncState:
@@ -115,13 +154,27 @@ class SyncState:
                 f"{state.remote_dir or '/'!r}; to bind it elsewhere delete {path.parent} first "
                 "(the next sync then treats every file as new on both sides)"
             )
-        state.base = {p: Entry(*fields) for p, fields in raw.get("base", {}).items()}
-        state.conflicts = {
+        state._take(raw)
+        return state
+
+    def _take(self, raw: dict) -> None:
+        """The synced entries, conflicts and hash cache of a state file's content."""
+        self.base = {p: Entry(*fields) for p, fields in raw.get("base", {}).items()}
+        self.conflicts = {
             p: Conflict(f[0], f[1], f[2] if len(f) > 2 else conflict_copy_name(p, f[1] or ""))
             for p, f in raw.get("conflicts", {}).items()
         }
-        state.cache = HashCache(raw.get("hash_cache", {}))
-        return state
+        self.cache = HashCache(raw.get("hash_cache", {}))
+
+    def reload(self) -> None:
+        """Take what another process saved meanwhile (call it holding the :class:`ProjectLock`)."""
+        try:
+            raw = json.loads(self.path.read_text("utf-8"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError) as e:
+            raise StateError(f"cannot read {self.path}: {e}; delete it to start afresh") from e
+        self._take(raw)
 
     def save(self) -> None:
         """Write the state atomically (temp file + rename)."""

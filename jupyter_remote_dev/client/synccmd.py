@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +26,7 @@ from .commands import RemoteDevCommand, describe_summary
 from .exitcodes import CONFLICTS, FAILED, HALTED, OK
 from .planner import HIDDEN_REASON, IGNORED_REASON
 from .safety import deletion_warning
-from .state import StateError, SyncState, find_root
+from .state import ProjectLock, StateError, SyncState, find_root
 from .summary import summary_line
 from .syncplan import CONFLICT, DELETE_LOCAL, DELETE_REMOTE, PULL, PUSH, Plan
 from .transfer import Transfer
@@ -79,6 +80,7 @@ class _TransferCommand(RemoteDevCommand):
         remote = None if self.remote is None else parse_remote(self.remote)
         root = find_root(start)
         if root is not None:
+            self.hold_lock(root)
             return SyncState.load(root, self.profile or None, remote)
         if not may_bind:
             raise StateError(
@@ -90,7 +92,22 @@ class _TransferCommand(RemoteDevCommand):
         profile = profiles.profile_name(self.profile)
         self.load_profile(profile)  # a missing profile is reported before asking
         confirm_binding(folder, remote, profile, self.answer_yes)
+        if not getattr(self, "dry_run", False):  # a dry run leaves an unbound folder as it was
+            self.hold_lock(folder)
         return SyncState(folder, profile, remote)
+
+    project_lock: ProjectLock | None = None
+
+    def hold_lock(self, root: Path) -> None:
+        """Take the project's lock for the rest of the command (the process's end frees it)."""
+        self.project_lock = ProjectLock(
+            root,
+            lambda: self.out.note(
+                "waiting for another jupyter-remote-dev process working on this project "
+                "(a sync, push, pull or sync --watch)"
+            ),
+        )
+        self.project_lock.acquire()
 
     def check_deletions(self, plan: Plan) -> None:
         """The safety halt: ask in a terminal, else stop with HALTED; ``--force`` skips it."""
@@ -227,8 +244,20 @@ class SyncApp(_TransferCommand):
             else:
                 self.out.note(f"{kind:8} {path} ({detail})" if path else f"{kind:8} {detail}")
 
-        self.out.note(f"watching {state.root} (Ctrl-C to stop)")
-        Watcher(Transfer(client, state), report, self.debounce, backoff_max=self.retry_max).run()
+        lock = self.project_lock
+        lock.release()  # from now on taken for each burst of changes, so other commands can run
+        watcher = Watcher(
+            Transfer(client, state), report, self.debounce, backoff_max=self.retry_max, lock=lock
+        )
+        # SIGTERM (an IDE stopping its task) stops like Ctrl-C: the state saved, exit 0
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            self.out.note(f"watching {state.root} (Ctrl-C to stop)")
+            watcher.run()
+        except KeyboardInterrupt:
+            pass  # before the watch began or between two of its steps: saved all the same
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         self.out.note("stopped watching; state saved")
         return 0
 

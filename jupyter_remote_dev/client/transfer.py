@@ -7,6 +7,10 @@ the target, are checked against their hash and renamed into place only if the lo
 what the plan saw. Small pushes go together through ``POST batch``; big files go through the
 resumable ``uploads/`` protocol and continue where they stopped after a dropped connection.
 Empty folders travel as folder members of a batch and are removed only while empty.
+
+Ctrl-C cancels the requests in flight within one 64 KiB piece of a body (:meth:`Transfer.cancel`):
+the server discards an incomplete upload and keeps the previous version, a download's temp file is
+removed. The progress callback counts each byte of the plan once.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import os
 import posixpath
 import tarfile
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -52,10 +58,16 @@ BATCH_BYTES = 32 * 1024 * 1024
 """A batch request carries at most this many files and bytes."""
 WORKERS = 4
 TEMP_PREFIX = ".~remote-dev-"
+PIECE = 64 * 1024
+"""Bodies are sent and received in pieces of this size; a cancel takes effect between two."""
 
 
 class ChangedDuringSync(ClientError):
     """A file changed between planning and doing; the next sync will see it."""
+
+
+class Cancelled(Exception):
+    """The transfer was cancelled (Ctrl-C) while this request was in flight."""
 
 
 @dataclass
@@ -98,6 +110,23 @@ class Transfer(Planner):
         self.client = client
         self.state = state
         self.on_bytes = on_bytes or (lambda n: None)
+        self.cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop every request in flight at its next piece (from any thread)."""
+        self.cancelled.set()
+
+    def _pieces(self, file: BinaryIO, size: int) -> Iterator[bytes]:
+        """The next ``size`` bytes of ``file`` as an upload body, stopping if cancelled."""
+        left = size
+        while left:
+            if self.cancelled.is_set():
+                raise Cancelled("cancelled")
+            piece = file.read(min(PIECE, left))
+            if not piece:
+                raise ChangedDuringSync(f"{file.name} shrank while it was uploaded")
+            left -= len(piece)
+            yield piece
 
     def files_url(self, relative: str) -> str:
         return self.client.api_url("files/" + self.state.remote_path(relative))
@@ -115,13 +144,14 @@ class Transfer(Planner):
         headers["X-File-Mode"] = f"{local.mode:o}"
         path = self.state.root / relative
         if local.size > RESUMABLE_FILE:
-            self._resumable_push(relative, local, headers)
-        elif local.size <= SMALL_FILE:
-            body = path.read_bytes()
-            self._put(relative, body, headers, len(body))
+            self._resumable_push(relative, local, headers)  # counts its segments
+            return local
+        if local.size <= SMALL_FILE:
+            self._put(relative, path.read_bytes(), headers)
         else:
-            with path.open("rb") as body:
-                self._put(relative, body, headers, local.size)
+            with path.open("rb") as file:
+                headers["Content-Length"] = str(local.size)
+                self._put(relative, self._pieces(file, local.size), headers)
         self.on_bytes(local.size)
         return local
 
@@ -130,7 +160,7 @@ class Transfer(Planner):
         if outcome is not None:
             raise outcome
 
-    def _put(self, relative: str, body, headers: dict, size: int) -> None:
+    def _put(self, relative: str, body, headers: dict) -> None:
         try:
             self.client.request("PUT", self.files_url(relative), content=body, headers=headers)
         except ClientError as e:
@@ -155,10 +185,17 @@ class Transfer(Planner):
             while offset < local.size:
                 end = min(offset + UPLOAD_SEGMENT, local.size)
                 file.seek(offset)
-                chunk = file.read(end - offset)
-                headers = {"Content-Range": f"bytes {offset}-{end - 1}/{local.size}"}
+                headers = {
+                    "Content-Range": f"bytes {offset}-{end - 1}/{local.size}",
+                    "Content-Length": str(end - offset),
+                }
                 try:
-                    self.client.request("PUT", url, content=chunk, headers=headers)
+                    body = self._pieces(file, end - offset)
+                    self.client.request("PUT", url, content=body, headers=headers)
+                except Cancelled:
+                    with contextlib.suppress(ClientError, httpx.HTTPError):  # else swept later
+                        self.client.request("DELETE", url, timeout=0.5)
+                    raise
                 except ClientError as e:
                     failures += 1
                     if e.status is not None or failures > 5:
@@ -241,20 +278,30 @@ class Transfer(Planner):
 
     # ----- local side -----
     def download(
-        self, relative: str, target: Path, expect_local: Entry | None, mode: int | None = None
+        self,
+        relative: str,
+        target: Path,
+        expect_local: Entry | None,
+        mode: int | None = None,
+        counted: bool = True,
     ) -> Entry:
-        """Stream the remote file into ``target`` (atomically), if the local file is unchanged."""
+        """Stream the remote file into ``target`` (atomically), if the local file is unchanged.
+
+        ``counted``: its bytes are part of the plan's total (a conflict copy's are not)."""
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=target.parent)
         digest, size = hashlib.sha256(), 0
         try:
             with os.fdopen(fd, "wb") as out:
                 with self.client.stream("GET", self.files_url(relative)) as response:
-                    for chunk in response.iter_bytes(SMALL_FILE):
+                    for chunk in response.iter_bytes(PIECE):
+                        if self.cancelled.is_set():
+                            raise Cancelled("cancelled")
                         out.write(chunk)
                         digest.update(chunk)
                         size += len(chunk)
-                        self.on_bytes(len(chunk))
+                        if counted:
+                            self.on_bytes(len(chunk))
                 out.flush()
                 os.fsync(out.fileno())
             if self._local_sha(target) != sha_of(expect_local):
@@ -330,7 +377,7 @@ class Transfer(Planner):
             return
         copy = conflict_copy_name(action.path, remote)
         if not (self.state.root / copy).exists():
-            self.download(action.path, self.state.root / copy, None, action.remote.mode)
+            self.download(action.path, self.state.root / copy, None, action.remote.mode, False)
         if known is not None:  # the server's version changed again: its newer copy replaces it
             self.state.remove_copy(known)
         self.state.conflicts[action.path] = Conflict(sha_of(action.local), remote, copy)
@@ -380,8 +427,15 @@ class Transfer(Planner):
             batched_ids = {id(a) for a in batched}
             rest = [a for a in the_plan.actions if id(a) not in batched_ids]
             with ThreadPoolExecutor(WORKERS) as pool:
-                for future in [pool.submit(one, a) for a in rest]:
-                    future.result()
+                futures = [pool.submit(one, a) for a in rest]
+                try:
+                    for future in futures:
+                        future.result()
+                except BaseException:  # Ctrl-C: stop the rest, end those in flight now
+                    self.cancel()
+                    for future in futures:
+                        future.cancel()
+                    raise
         finally:
             self.state.save()
         return report

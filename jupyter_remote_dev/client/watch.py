@@ -6,6 +6,10 @@ that state, so a file also changed on the server is reported, not clobbered). Wh
 drops or the server is away (stopped by the hub's idle culler, say), pending changes are kept and
 retried with exponential backoff: the user is told once that it waits and once that it resumed,
 and no change is dropped. Ctrl-C saves the state and stops cleanly.
+
+Another command may work on the project meanwhile (a typed ``sync``, ``resolve``): each burst is
+handled holding the project's lock, on the state as that command left it, so a conflict it recorded
+stays recorded, its conflict copy stays local and what it synced is not pushed again.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 import watchfiles
 
 from .api import ClientError, PreconditionFailed, ServerNotRunning
-from .state import SyncState
+from .state import ProjectLock, SyncState
 from .syncplan import sha_of
 from .transfer import ChangedDuringSync, Transfer
 
@@ -37,9 +41,11 @@ class Watcher:
         debounce_ms: int = 50,
         stop: threading.Event | None = None,
         backoff_max: float = BACKOFF_MAX,
+        lock: ProjectLock | None = None,
     ):
         self.transfer = transfer
         self.state: SyncState = transfer.state
+        self.lock = lock or ProjectLock(self.state.root)
         self.report = report
         self.debounce_ms = debounce_ms
         self.stop = stop or threading.Event()
@@ -51,12 +57,13 @@ class Watcher:
 
     def _relative(self, path: str) -> str | None:
         try:
-            relative = Path(path).relative_to(self.state.root).as_posix()
+            return Path(path).relative_to(self.state.root).as_posix()
         except ValueError:
             return None
-        if self.state.ignores(relative) or self.state.hidden_on_server(relative):
-            return None
-        return relative
+
+    def _syncs(self, relative: str) -> bool:
+        """Whether ``relative`` is sent: not ignored, not a conflict copy, not hidden there."""
+        return not (self.state.ignores(relative) or self.state.hidden_on_server(relative))
 
     def _affected(self, relative: str) -> set[str]:
         """The path itself; for a folder, every file under it (new) or synced under it (gone)."""
@@ -94,9 +101,21 @@ class Watcher:
         self.report(kind, relative, f"{(time.perf_counter() - started) * 1000:.0f} ms")
 
     def flush(self) -> None:
-        """Push every pending path; keep them pending (with backoff) while the server is away."""
+        """Push every pending path; keep them pending (with backoff) while the server is away.
+
+        Holding the project's lock, on the state as saved by whichever process saved it last."""
         if not self.pending or time.monotonic() < self.retry_at:
             return
+        with self.lock:
+            self.state.reload()
+            try:
+                self._flush()
+            finally:
+                self.state.save()
+
+    def _flush(self) -> None:
+        wanted = {r for r in self.pending if self._syncs(r)}
+        self.pending = {p for r in wanted for p in self._affected(r) if self._syncs(p)}
         for relative in sorted(self.pending):
             try:
                 self.push_one(relative)
@@ -115,7 +134,6 @@ class Watcher:
             self.pending.discard(relative)
         else:
             self.backoff = BACKOFF_FIRST
-        self.state.save()
 
     def _wait(self, relative: str, error: ClientError) -> None:
         """Keep the changes queued and retry later; tell the user when the waiting starts."""
@@ -145,19 +163,17 @@ class Watcher:
             stop_event=self.stop,
             rust_timeout=500,
             yield_on_timeout=True,
-            raise_interrupt=False,
+            raise_interrupt=True,  # caught here: watchfiles would log a line of its own
         )
         try:
             for batch in changes:
                 for _, path in batch:
                     relative = self._relative(path)
                     if relative is not None:
-                        self.pending |= self._affected(relative)
+                        self.pending.add(relative)
                 self.flush()
         except KeyboardInterrupt:
-            pass  # Ctrl-C between two waits: a clean stop all the same
-        finally:
-            self.state.save()
+            pass  # each flush saved the state, holding the lock
 
 
 def _server_away(error: ClientError) -> bool:
