@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jupyter_remote_dev.cost import CostService, CostSettings
+from jupyter_remote_dev.cost.backend import AllocationBackend
 from jupyter_remote_dev.cost.model import number, summarise, user_items, window_dates
 from jupyter_remote_dev.errors import RemoteDevError
 
@@ -72,6 +73,20 @@ async def test_report_query_uses_label_filter_and_daily_steps(standin):
     assert (params["accumulate"], params["step"]) == ("false", "1d")
     idle = "idle" if standin.dialect == "kubecost" else "includeIdle"
     assert params[idle] == "false"
+
+
+@pytest.mark.parametrize("include_idle", [True, False])
+async def test_idle_only_where_asked_for(standin, include_idle):
+    """The cluster view asks for idle (idle=true / includeIdle=true) and gets __idle__; the
+    sidebar's query says false explicitly (Kubecost's default is true) and gets none."""
+    backend = AllocationBackend(
+        standin.dialect, standin.base_url, LABEL, None, 5, include_idle=include_idle
+    )
+    sets = await backend.fetch_sets("7d")
+    idle = "idle" if standin.dialect == "kubecost" else "includeIdle"
+    assert standin.requests[0][idle] == str(include_idle).lower()
+    idle_keys = [key for allocation_set in sets for key in allocation_set if "__idle__" in key]
+    assert len(idle_keys) == (2 if include_idle else 0)  # one per daily set of example B
 
 
 @pytest.mark.parametrize("key_form", ["bare", "prefixed"])

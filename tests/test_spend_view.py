@@ -22,6 +22,7 @@ import pytest
 
 from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.access import Visibility, visibility
+from jupyter_remote_dev.services.spend_view.app import SpendViewApp
 from jupyter_remote_dev.services.spend_view.athena import latest_report
 from jupyter_remote_dev.services.spend_view.summary import (
     build_view,
@@ -93,6 +94,23 @@ def test_iso_week_window_and_bad_weeks():
     for bad in ("2026-48", "2026-W54", "W48", "2026-Wxx", ""):
         with pytest.raises(ValueError, match="2026-W48"):
             iso_week(bad)
+
+
+async def test_view_asks_for_idle_and_shows_the_idle_cost_opencost_returns():
+    """The view asks OpenCost with includeIdle=true (its default is false), so the cluster's idle
+    capacity is what the backend reports, not 0; the figures per user stay the same."""
+    week = "2026-W48"
+    start, _ = iso_week(week)
+    standin = TeamCostStandIn(start, start - timedelta(days=7)).start()
+    try:
+        app = SpendViewApp(cost_backend="opencost", cost_url=standin.url)
+        current = await app.backend().fetch_sets(window(week))
+    finally:
+        standin.stop()
+    assert standin.requests[0]["includeIdle"] == "true"
+    view = build_view(week, current, [], LABELS, everyone, 0.05, True)
+    assert view["cluster"]["idle_capacity"] == 20.0
+    assert view["total"] == 20.0  # idle capacity is nobody's spend
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import httpx
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import web
-from traitlets import Float, Unicode, default
+from traitlets import Bool, Float, Unicode, default
 from traitlets.config import Application
 
 from ...cost.backend import DIALECTS, AllocationBackend
@@ -41,10 +41,12 @@ class SpendViewApp(Application):
     )
     cost_url = Unicode(help="Base URL of the allocation API ($..._SPEND_URL).").tag(config=True)
     user_label = Unicode(
-        "hub.jupyter.org/username", help="The pod label carrying the user (as the hooks set it)."
+        help="The pod label carrying the user, as the hooks set it ($..._USER_LABEL, "
+        "default hub.jupyter.org/username)."
     ).tag(config=True)
     team_label = Unicode(
-        "team", help="The pod label carrying the team (CostLabels.team_label)."
+        help="The pod label carrying the team, CostLabels.team_label "
+        "($..._TEAM_LABEL, default team)."
     ).tag(config=True)
     currency = Unicode("USD", help="Currency the backend reports in.").tag(config=True)
     idle_threshold = Float(
@@ -55,6 +57,10 @@ class SpendViewApp(Application):
     athena_report_dir = Unicode(help="Folder of the weekly Athena reports ($..._ATHENA_DIR).").tag(
         config=True
     )
+    hub_auth = Bool(
+        help="Send the service's own hub token to the backend ($..._HUB_AUTH=1): the embedded "
+        "default's local meter answers it with every user. Never on for Kubecost or OpenCost."
+    ).tag(config=True)
 
     @default("cost_backend")
     def _backend_default(self):
@@ -68,6 +74,18 @@ class SpendViewApp(Application):
     def _athena_default(self):
         return _env("ATHENA_DIR")
 
+    @default("user_label")
+    def _user_label_default(self):
+        return _env("USER_LABEL", "hub.jupyter.org/username")
+
+    @default("team_label")
+    def _team_label_default(self):
+        return _env("TEAM_LABEL", "team")
+
+    @default("hub_auth")
+    def _hub_auth_default(self):
+        return _env("HUB_AUTH") == "1"
+
     def problem(self) -> str | None:
         """Why the backend settings cannot be used, or None."""
         if self.cost_backend not in DIALECTS:
@@ -77,6 +95,7 @@ class SpendViewApp(Application):
         return None
 
     def backend(self) -> AllocationBackend:
+        """Every user's allocations by user and team, with the cluster's idle capacity."""
         return AllocationBackend(
             self.cost_backend,
             self.cost_url,
@@ -84,6 +103,8 @@ class SpendViewApp(Application):
             None,
             self.timeout,
             (self.team_label,),
+            token=os.environ.get("JUPYTERHUB_API_TOKEN", "") if self.hub_auth else "",
+            include_idle=True,
         )
 
     def make_app(self) -> web.Application:
