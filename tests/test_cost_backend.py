@@ -75,6 +75,21 @@ async def test_report_query_uses_label_filter_and_daily_steps(standin):
     assert params[idle] == "false"
 
 
+def test_efficiency_is_unknown_where_nothing_was_requested():
+    """OpenCost calls usage without a request 100 % efficient; a server that requested nothing
+    (the local meter's) has no efficiency to show, however busy or idle it was."""
+    day = {"start": "2026-11-30T08:00:00Z", "cpuCost": 0.2, "ramCost": 0.1, "totalCost": 0.3}
+    unrequested = {**day, "cpuCoreRequestAverage": 0, "ramByteRequestAverage": 0,
+                   "gpuRequestAverage": 0, "cpuEfficiency": 1.0, "ramEfficiency": 1.0}  # fmt: skip
+    requested = {**day, "cpuCoreRequestAverage": 2, "ramByteRequestAverage": 0,
+                 "cpuEfficiency": 0.25, "ramEfficiency": 1.0}  # fmt: skip
+    on = date(2026, 11, 30)
+    assert summarise([{"alice": unrequested}], LABEL, "alice", "today", on)["efficiency"] is None
+    mixed = summarise([{"alice": unrequested}, {"alice": requested}], LABEL, "alice", "today", on)
+    assert mixed["efficiency"] == pytest.approx(0.5)  # (0.25*0.2 + 1*0.1) / 0.3: the request only
+    assert mixed["total"] == pytest.approx(0.6)
+
+
 @pytest.mark.parametrize("include_idle", [True, False])
 async def test_idle_only_where_asked_for(standin, include_idle):
     """The cluster view asks for idle (idle=true / includeIdle=true) and gets __idle__; the

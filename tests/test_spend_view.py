@@ -24,6 +24,7 @@ from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.access import Visibility, visibility
 from jupyter_remote_dev.services.spend_view.app import SpendViewApp
 from jupyter_remote_dev.services.spend_view.athena import latest_report
+from jupyter_remote_dev.services.spend_view.page import render_page
 from jupyter_remote_dev.services.spend_view.summary import (
     build_view,
     iso_week,
@@ -78,6 +79,22 @@ def test_summary_filtered_viewer_sees_only_their_users_and_no_cluster():
     )
     assert {u["user"] for u in view["users"]} == {"alice", "bob"}
     assert view["total"] == 14.0 and "cluster" not in view
+
+
+def test_summary_local_meter_figures_no_efficiency_and_no_idle_capacity():
+    """Servers that requested nothing (the local meter's) have no efficiency (n/a, never 100 %)
+    and are never called idle; a backend that reports no __idle__ shows idle capacity as n/a."""
+    span = {"start": "2026-11-23T00:00:00Z", "end": "2026-11-30T00:00:00Z"}
+    item = allocation("alice/team-a", span, (2.0, 1.5, 0.5, 1.0))
+    item.update(cpuCoreRequestAverage=0, ramByteRequestAverage=0, gpuRequestAverage=0)
+    view = build_view("2026-W48", [{"alice/team-a": item}], [], LABELS, everyone, 0.05, True)
+    (alice,) = view["users"]
+    assert alice["efficiency"] is None and not alice["idle"] and alice["cost"] == 2.0
+    assert view["cluster"]["idle_capacity"] is None
+    page = render_page({**view, "currency": "USD", "previous_week": "2026-W47",
+                        "viewer": "admin", "scope": "everyone", "athena": None})  # fmt: skip
+    assert re.search(r'data-user="alice">.*<td>n/a</td>', page)
+    assert re.search(r"<span id=cluster-idle>n/a", page)
 
 
 def test_summary_accepts_older_label_value_keys():

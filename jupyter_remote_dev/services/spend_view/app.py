@@ -41,12 +41,10 @@ class SpendViewApp(Application):
     )
     cost_url = Unicode(help="Base URL of the allocation API ($..._SPEND_URL).").tag(config=True)
     user_label = Unicode(
-        help="The pod label carrying the user, as the hooks set it ($..._USER_LABEL, "
-        "default hub.jupyter.org/username)."
+        "hub.jupyter.org/username", help="The pod label carrying the user (as the hooks set it)."
     ).tag(config=True)
     team_label = Unicode(
-        help="The pod label carrying the team, CostLabels.team_label "
-        "($..._TEAM_LABEL, default team)."
+        "team", help="The pod label carrying the team (CostLabels.team_label)."
     ).tag(config=True)
     currency = Unicode("USD", help="Currency the backend reports in.").tag(config=True)
     idle_threshold = Float(
@@ -58,8 +56,9 @@ class SpendViewApp(Application):
         config=True
     )
     hub_auth = Bool(
-        help="Send the service's own hub token to the backend ($..._HUB_AUTH=1): the embedded "
-        "default's local meter answers it with every user. Never on for Kubecost or OpenCost."
+        False,
+        help="Send the service's own hub token to the backend: the embedded default's local meter "
+        "answers it with every user. Leave off for Kubecost or OpenCost (they would receive it).",
     ).tag(config=True)
 
     @default("cost_backend")
@@ -73,18 +72,6 @@ class SpendViewApp(Application):
     @default("athena_report_dir")
     def _athena_default(self):
         return _env("ATHENA_DIR")
-
-    @default("user_label")
-    def _user_label_default(self):
-        return _env("USER_LABEL", "hub.jupyter.org/username")
-
-    @default("team_label")
-    def _team_label_default(self):
-        return _env("TEAM_LABEL", "team")
-
-    @default("hub_auth")
-    def _hub_auth_default(self):
-        return _env("HUB_AUTH") == "1"
 
     def problem(self) -> str | None:
         """Why the backend settings cannot be used, or None."""

@@ -14,6 +14,11 @@ def change(value: float | None) -> str:
     return "new" if value is None else f"{value:+.0%}"
 
 
+def _percent(fraction: float | None) -> str:
+    """A share as ``42%``; ``n/a`` where nothing was requested."""
+    return "n/a" if fraction is None else f"{fraction:.0%}"
+
+
 def bars(rows: list[tuple[str, float]], currency: str) -> str:
     """A horizontal bar chart as inline SVG."""
     if not rows:
@@ -37,7 +42,7 @@ def _users_table(users: list[dict], currency: str) -> str:
         f'<tr data-user="{escape(u["user"])}"><td>{escape(u["user"])}</td>'
         f"<td>{escape(u['team'])}</td><td class=cost>{money(u['cost'], currency)}</td>"
         f"<td>{money(u['previous'], currency)}</td><td>{change(u['change'])}</td>"
-        f"<td>{u['efficiency']:.0%}</td><td>{'idle' if u['idle'] else ''}</td></tr>"
+        f"<td>{_percent(u['efficiency'])}</td><td>{'idle' if u['idle'] else ''}</td></tr>"
         for u in users
     )
     return (
