@@ -123,7 +123,8 @@ def build_view(
     A user's server counts as idle when its cost-weighted efficiency (usage over request) for the
     week is below ``idle_threshold``; the cost of idle servers is what those users' servers cost.
     A server that requested nothing (the local meter's) has no efficiency and is never called idle.
-    Idle capacity is None when the backend reported no ``__idle__``. Cluster-wide figures (idle capacity, unlabelled pods) only go to viewers who see everyone.
+    Idle capacity is None when the backend reported no ``__idle__``. Cluster-wide figures (idle
+    capacity, unlabelled pods) only go to viewers who see everyone.
     """
     now_usage, cluster_idle = _usage(current, labels)
     before_usage, cluster_idle_before = _usage(previous, labels)
