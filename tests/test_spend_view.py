@@ -24,7 +24,7 @@ from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.access import Visibility, visibility
 from jupyter_remote_dev.services.spend_view.app import SpendViewApp
 from jupyter_remote_dev.services.spend_view.athena import latest_report
-from jupyter_remote_dev.services.spend_view.page import render_page
+from jupyter_remote_dev.services.spend_view.page import money, render_page
 from jupyter_remote_dev.services.spend_view.summary import (
     build_view,
     iso_week,
@@ -95,6 +95,9 @@ def test_summary_local_meter_figures_no_efficiency_and_no_idle_capacity():
                         "viewer": "admin", "scope": "everyone", "athena": None})  # fmt: skip
     assert re.search(r'data-user="alice">.*<td>n/a</td>', page)
     assert re.search(r"<span id=cluster-idle>n/a", page)
+    assert [money(v, "USD") for v in (0.00003, 0.0, -0.001, 1234.5)] == [
+        "<0.01 USD", "0.00 USD", ">-0.01 USD", "1,234.50 USD"
+    ]  # fmt: skip
 
 
 def test_summary_accepts_older_label_value_keys():

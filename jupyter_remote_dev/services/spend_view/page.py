@@ -6,7 +6,12 @@ from html import escape
 
 
 def money(value: float | None, currency: str) -> str:
-    return "n/a" if value is None else f"{value:,.2f} {escape(currency)}"
+    """``1,234.50 USD``; a non-zero amount that rounds to zero is ``<0.01 USD``, never none."""
+    if value is None:
+        return "n/a"
+    if 0 < abs(value) < 0.005:
+        return f"{'>-' if value < 0 else '<'}0.01 {escape(currency)}"
+    return f"{value:,.2f} {escape(currency)}"
 
 
 def change(value: float | None) -> str:
