@@ -182,8 +182,12 @@ export class GitSection {
                 'li',
                 {},
                 h('code', clipped(conflict.path)),
-                h('span', { text: '→', attrs: { 'aria-label': 'kept at' } }),
-                h('code', clipped(conflict.kept_at))
+                h(
+                  'div',
+                  { className: 'jp-RemoteDev-pathLine' },
+                  h('span', { text: '→', attrs: { 'aria-label': 'kept at' } }),
+                  h('code', clipped(conflict.kept_at))
+                )
               )
             )
           )
