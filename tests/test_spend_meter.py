@@ -317,6 +317,7 @@ async def test_the_servers_opencost_backend_reads_the_meter(tree, store):
     )
     report = await CostService(settings).report("today")
     assert report["breakdown"]["cpu"] >= 0.0045 and report["note"] == "est."
+    assert report["efficiency"] is None  # a local server requests nothing: n/a, not 100 %
     assert report["total"] == pytest.approx(report["breakdown"]["cpu"] + report["breakdown"]["ram"])
     assert report["daily"][-1]["total"] == report["total"]
     week = await CostService(settings).report("7d")
