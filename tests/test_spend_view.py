@@ -49,6 +49,12 @@ def everyone(user: str, team: str) -> bool:
     return True
 
 
+def page_of(view: dict) -> str:
+    """The admin's page for a :func:`build_view` result."""
+    extra = {"previous_week": "2026-W47", "viewer": "admin", "scope": "everyone", "athena": None}
+    return render_page({**view, "currency": "USD", **extra})
+
+
 def test_summary_users_teams_week_over_week_and_idle():
     """Per-user and per-team totals, changes, top spenders and idle servers add up exactly."""
     view = build_view("2026-W48", sets(CURRENT), sets(PREVIOUS), LABELS, everyone, 0.05, True)
@@ -91,10 +97,13 @@ def test_summary_local_meter_figures_no_efficiency_and_no_idle_capacity():
     (alice,) = view["users"]
     assert alice["efficiency"] is None and not alice["idle"] and alice["cost"] == 2.0
     assert view["cluster"]["idle_capacity"] is None
-    page = render_page({**view, "currency": "USD", "previous_week": "2026-W47",
-                        "viewer": "admin", "scope": "everyone", "athena": None})  # fmt: skip
+    page = page_of(view)
     assert re.search(r'data-user="alice">.*<td>n/a</td>', page)
     assert re.search(r"<span id=cluster-idle>n/a", page)
+    no_team = build_view("2026-W48", sets({"bob": (1.0, 0.5, 0.5, 0.5)}), [], LABELS, everyone,
+                         0.05, True)  # fmt: skip
+    assert no_team["users"][0]["team"] == "__unallocated__"
+    assert '<tr data-user="bob"><td>bob</td><td>no team</td>' in page_of(no_team)
     assert [money(v, "USD") for v in (0.00003, 0.0, -0.001, 1234.5)] == [
         "<0.01 USD", "0.00 USD", ">-0.01 USD", "1,234.50 USD"
     ]  # fmt: skip

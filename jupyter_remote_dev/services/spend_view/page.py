@@ -19,6 +19,11 @@ def change(value: float | None) -> str:
     return "new" if value is None else f"{value:+.0%}"
 
 
+def team_name(team: str) -> str:
+    """A team as shown: ``no team`` for pods without the team label (``__unallocated__``)."""
+    return "no team" if team == "__unallocated__" else team
+
+
 def _percent(fraction: float | None) -> str:
     """A share as ``42%``; ``n/a`` where nothing was requested."""
     return "n/a" if fraction is None else f"{fraction:.0%}"
@@ -45,7 +50,7 @@ def bars(rows: list[tuple[str, float]], currency: str) -> str:
 def _users_table(users: list[dict], currency: str) -> str:
     rows = "".join(
         f'<tr data-user="{escape(u["user"])}"><td>{escape(u["user"])}</td>'
-        f"<td>{escape(u['team'])}</td><td class=cost>{money(u['cost'], currency)}</td>"
+        f"<td>{escape(team_name(u['team']))}</td><td class=cost>{money(u['cost'], currency)}</td>"
         f"<td>{money(u['previous'], currency)}</td><td>{change(u['change'])}</td>"
         f"<td>{_percent(u['efficiency'])}</td><td>{'idle' if u['idle'] else ''}</td></tr>"
         for u in users
@@ -107,7 +112,7 @@ svg text {{ font-size: 12px; }}
 <p>Total <strong id=total>{money(view["total"], currency)}</strong>, week
 {escape(view["previous_week"])}: <span id=previous-total>{money(previous, currency)}</span>
 ({trend}).</p>
-<h2>Per team</h2>{bars([(t["team"], t["cost"]) for t in view["teams"]], currency)}
+<h2>Per team</h2>{bars([(team_name(t["team"]), t["cost"]) for t in view["teams"]], currency)}
 <h2>Top spenders</h2>{bars([(u["user"], u["cost"]) for u in view["top_spenders"]], currency)}
 <h2>Idle servers</h2><p><span id=idle-cost>{money(idle["cost"], currency)}</span> spent by
 {idle["users"]} server(s) that used less than {
