@@ -8,7 +8,9 @@
   LocalProcessSpawner does not fit; run as root, the servers get ``--allow-root``.
   Users share this machine's account: a demo, not isolation.
 - SharedPasswordAuthenticator: any user name, one shared password
-  (``$JUPYTER_REMOTE_DEV_DEMO_PASSWORD``, else one generated once and kept in the state folder),
+  (``$JUPYTER_REMOTE_DEV_DEMO_PASSWORD``, else one generated once and kept in the state folder);
+  the demo admin ``admin`` (``$JUPYTER_REMOTE_DEV_DEMO_ADMINS``) has a password of its own and
+  sees every user's spend in the team and admin spend view (service ``remote-dev-spend``),
 - jupyter-remote-dev in every user server (installing the package enables the server extension),
   with its spend read from a local OpenCost-compatible meter (service ``spend-meter``: each
   server's process tree priced at OpenCost's default rates, shown as a local estimate), its Git
@@ -55,7 +57,8 @@ c.JupyterHub.authenticator_class = "shared-password"
 password = local_hub.demo_password(hub_dir, "JUPYTER_REMOTE_DEV_DEMO_PASSWORD", 16)
 c.SharedPasswordAuthenticator.user_password = password
 c.Authenticator.allow_all = True
-admins = {name for name in os.environ.get("JUPYTER_REMOTE_DEV_DEMO_ADMINS", "").split(",") if name}
+demo_admins = os.environ.get("JUPYTER_REMOTE_DEV_DEMO_ADMINS", "admin")  # "" for none
+admins = {name for name in demo_admins.split(",") if name}
 if admins:  # admins log in with their own, longer password (JupyterHub requires 32 characters)
     c.Authenticator.admin_users = admins
     admin_password = local_hub.demo_password(hub_dir, "JUPYTER_REMOTE_DEV_DEMO_ADMIN_PASSWORD", 40)
@@ -85,10 +88,15 @@ server_scopes = ["users:activity!user", "access:servers!server"]
 # ordinary OpenCost backend reads it (see jupyter_remote_dev/services/spend_meter/).
 from jupyter_remote_dev.services.spend_meter.config import configure_local_spend  # noqa: E402
 
-configure_local_spend(c, hub_dir)
+meter_url = configure_local_spend(c, hub_dir)
 # The meter asks the hub for the running servers every few seconds: keep those routine successes
 # out of the hub's log, so the start-up banner stays the last thing a user sees.
 local_hub.quiet_service_polls("spend-meter")
+
+# ----- the team and admin spend view: every user's spend, for the demo admins (issue 20) -----
+from jupyter_remote_dev.services.spend_meter.config import configure_local_spend_view  # noqa: E402
+
+spend_view_path = configure_local_spend_view(c, meter_url, sorted(admins))
 
 # ----- Git sync: the team repository, served by the hub (issue 15) -----
 # Each server syncs <home>/team-project with its branch remote-dev/<user> (and merges main),
@@ -128,4 +136,5 @@ banner = [
 ]
 if admins:
     banner.append(f"  admins:   {', '.join(sorted(admins))} (password: {admin_password})")
+    banner.append(f"  spend:    {public_url}{spend_view_path[1:]} (every user's, for the admins)")
 local_hub.print_when_ready("\n".join(banner))

@@ -1,8 +1,9 @@
 """A loopback OpenCost stand-in answering multi-aggregated allocations per ISO week.
 
 ``aggregate=label:hub.jupyter.org/username,label:team`` keys are ``<user>/<team>`` with
-``__unallocated__`` for a missing label and one ``__idle__`` (contracts.md 1.4, 1.7); the window
-must be an RFC3339 pair (1.3). The week that ends at the start of ``this_week`` gets ``CURRENT``,
+``__unallocated__`` for a missing label, and one ``__idle__`` only when asked with
+``includeIdle=true`` (OpenCost's default is false; contracts.md 1.2, 1.4, 1.7); the window must be
+an RFC3339 pair (1.3). The week that ends at the start of ``this_week`` gets ``CURRENT``,
 the week before it ``PREVIOUS``, any other week nothing: the figures a test can check exactly.
 """
 
@@ -28,6 +29,8 @@ PREVIOUS = {
     "__idle__": (18.0, 10.0, 8.0, 0.0),
 }
 EXPECTED_LABELS = "label:hub_jupyter_org_username,label:team"
+#: What Go's strconv.ParseBool reads as true (OpenCost's boolean query parameters).
+GO_TRUE = {"1", "t", "T", "true", "TRUE", "True"}
 
 
 def allocation(key: str, window: dict, figures: tuple[float, float, float, float]) -> dict:
@@ -96,6 +99,8 @@ class TeamCostStandIn:
             else:
                 window = {"start": start_text, "end": end_text}
                 figures = self.weeks.get(start, {})
+                if params.get("includeIdle", "false") not in GO_TRUE:
+                    figures = {k: v for k, v in figures.items() if "__idle__" not in k}
                 payload["data"] = [{k: allocation(k, window, v) for k, v in figures.items()}]
         body = json.dumps(payload).encode()
         request.send_response(status)

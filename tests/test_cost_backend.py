@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jupyter_remote_dev.cost import CostService, CostSettings
+from jupyter_remote_dev.cost.backend import AllocationBackend
 from jupyter_remote_dev.cost.model import number, summarise, user_items, window_dates
 from jupyter_remote_dev.errors import RemoteDevError
 
@@ -72,6 +73,35 @@ async def test_report_query_uses_label_filter_and_daily_steps(standin):
     assert (params["accumulate"], params["step"]) == ("false", "1d")
     idle = "idle" if standin.dialect == "kubecost" else "includeIdle"
     assert params[idle] == "false"
+
+
+def test_efficiency_is_unknown_where_nothing_was_requested():
+    """OpenCost calls usage without a request 100 % efficient; a server that requested nothing
+    (the local meter's) has no efficiency to show, however busy or idle it was."""
+    day = {"start": "2026-11-30T08:00:00Z", "cpuCost": 0.2, "ramCost": 0.1, "totalCost": 0.3}
+    unrequested = {**day, "cpuCoreRequestAverage": 0, "ramByteRequestAverage": 0,
+                   "gpuRequestAverage": 0, "cpuEfficiency": 1.0, "ramEfficiency": 1.0}  # fmt: skip
+    requested = {**day, "cpuCoreRequestAverage": 2, "ramByteRequestAverage": 0,
+                 "cpuEfficiency": 0.25, "ramEfficiency": 1.0}  # fmt: skip
+    on = date(2026, 11, 30)
+    assert summarise([{"alice": unrequested}], LABEL, "alice", "today", on)["efficiency"] is None
+    mixed = summarise([{"alice": unrequested}, {"alice": requested}], LABEL, "alice", "today", on)
+    assert mixed["efficiency"] == pytest.approx(0.5)  # (0.25*0.2 + 1*0.1) / 0.3: the request only
+    assert mixed["total"] == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize("include_idle", [True, False])
+async def test_idle_only_where_asked_for(standin, include_idle):
+    """The cluster view asks for idle (idle=true / includeIdle=true) and gets __idle__; the
+    sidebar's query says false explicitly (Kubecost's default is true) and gets none."""
+    backend = AllocationBackend(
+        standin.dialect, standin.base_url, LABEL, None, 5, include_idle=include_idle
+    )
+    sets = await backend.fetch_sets("7d")
+    idle = "idle" if standin.dialect == "kubecost" else "includeIdle"
+    assert standin.requests[0][idle] == str(include_idle).lower()
+    idle_keys = [key for allocation_set in sets for key in allocation_set if "__idle__" in key]
+    assert len(idle_keys) == (2 if include_idle else 0)  # one per daily set of example B
 
 
 @pytest.mark.parametrize("key_form", ["bare", "prefixed"])

@@ -4,7 +4,7 @@ import hashlib
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from kubespawner.slugs import is_valid_label as kubespawner_is_valid_label
 from kubespawner.slugs import safe_slug
@@ -43,11 +43,15 @@ def test_label_value_always_valid_and_stable(name):
 
 @MANY
 @given(usernames)
+@example("alice")  # both branches on every run: a valid name,
+@example("a\u212ab")  # and one KubeSpawner keeps although it is not a valid label value
 def test_label_value_matches_kubespawner_username_label(name):
-    """Where KubeSpawner's hub.jupyter.org/username label is valid, ours is identical."""
+    """Where KubeSpawner's hub.jupyter.org/username label is valid, ours is identical; where it is
+    not (KubeSpawner lets some non-ASCII look-alikes through), ours is a valid one instead."""
     theirs = safe_slug(name, is_valid=kubespawner_is_valid_label)
-    if is_valid_label_value(theirs):
-        assert label_value(name) == theirs
+    ours = label_value(name)
+    assert is_valid_label_value(ours)
+    assert (ours == theirs) is is_valid_label_value(theirs)
 
 
 @settings(max_examples=60, deadline=None)
@@ -70,11 +74,13 @@ def test_label_value_twenty_thousand_lookalike_users_stay_distinct():
 
 @MANY
 @given(usernames)
+@example("alice")  # kept as it is
+@example("a@b.c")  # hashed
 def test_label_value_of_a_hashed_value_never_collides(name):
     """A user literally named like another user's hashed value gets a different label."""
     value = label_value(name)
-    if value != name:
-        assert label_value(value) != value
+    # a name kept as it is keeps its label; a hashed one's value, as a user name, is hashed again
+    assert (label_value(value) == value) is (value == name)
 
 
 @pytest.mark.parametrize(

@@ -97,3 +97,29 @@ def test_local_hub_quiet_service_polls_drops_only_that_services_successes():
         assert kept(logging.INFO, "302 GET /hub/ (alice@127.0.0.1) 1.00ms")
     finally:
         access.filters[:] = before
+
+
+def test_local_config_runs_the_spend_view_for_a_demo_admin(monkeypatch, tmp_path):
+    """The spend view is part of the embedded default: on the local meter, with the service's own
+    token (which holds the spend scope), the meter's labels, and the demo admin as its viewer."""
+    c = load(monkeypatch, tmp_path, JUPYTER_REMOTE_DEV_LOCAL_RAY="0")
+    assert c.Authenticator.admin_users == {"admin"}
+    (view,) = [s for s in c.JupyterHub.services if s["name"] == "remote-dev-spend"]
+    (meter,) = [s for s in c.JupyterHub.services if s["name"] == "spend-meter"]
+    assert view["url"].startswith("http://127.0.0.1:")
+    assert view["environment"]["JUPYTER_REMOTE_DEV_SPEND_BACKEND"] == "opencost"
+    assert (
+        view["environment"]["JUPYTER_REMOTE_DEV_SPEND_URL"]
+        == f"{meter['url']}/services/spend-meter"
+    )
+    assert "--SpendViewApp.hub_auth=True" in view["command"]
+    assert "--SpendViewApp.user_label=owner" in view["command"]
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert "custom:remote-dev:spend:read" in roles["remote-dev-spend-service"]["scopes"]
+    assert roles["remote-dev-spend-viewers"]["users"] == ["admin"]
+    others = load(monkeypatch, tmp_path, JUPYTER_REMOTE_DEV_DEMO_ADMINS="root,ops")
+    assert others.Authenticator.admin_users == {"root", "ops"}
+    (viewers,) = [
+        r for r in others.JupyterHub.load_roles if r["name"] == "remote-dev-spend-viewers"
+    ]
+    assert viewers["users"] == ["ops", "root"]

@@ -254,8 +254,8 @@ def test_panel_shows_spend_then_error_then_dark_theme(page, lab, standin):
 
 GIT_STATUS = {
     "configured": True,
-    "repo": "https://git.example.com/team/analysis.git",
-    "workspace": "work",
+    "repo": "https://git.example.com/data-platform/analytics/customer-churn-models-2026.git",
+    "workspace": "/home/jovyan/projects/customer-churn/experiments/feature-store-migration",
     "branch": "remote-dev/alice",
     "upstream": "main",
     "ahead": 2,
@@ -288,7 +288,7 @@ RAY_JOBS = {
     "jobs": [
         {
             "job_id": "02000000",
-            "submission_id": "raysubmit_abc",
+            "submission_id": "raysubmit_QbXK9cZ4tHn2WJ7pLm5sVd8eRf3gYa6u",
             "status": "RUNNING",
             "entrypoint": "python train.py --epochs 3",
             "start_time": 1767261600000,
@@ -329,6 +329,14 @@ def test_panel_renders_git_and_ray_contract_shapes(page, lab):
     assert link.get_attribute("href") == "/remote-dev/api/ray/dashboard/"
     assert ray.get_by_role("list", name="Ray jobs").locator("li").count() == 1
     assert "python train.py --epochs 3" in ray.locator(".jp-RemoteDev-entrypoint").inner_text()
+    long_texts = {  # cut with an ellipsis on one line, the whole text on hover
+        git.get_by_title(GIT_STATUS["repo"]): GIT_STATUS["repo"],
+        git.get_by_title(GIT_STATUS["workspace"]): GIT_STATUS["workspace"],
+        ray.locator(".jp-RemoteDev-jobId"): RAY_JOBS["jobs"][0]["submission_id"],
+    }
+    for element, text in long_texts.items():
+        assert element.get_attribute("title") == text and element.inner_text() == text
+        assert element.evaluate(CLIPPED), text
     screenshot(page, "panel-git-ray.png")
 
     sync_now = page.get_by_role("button", name="Sync the workspace with Git now")
@@ -341,6 +349,48 @@ def test_panel_renders_git_and_ray_contract_shapes(page, lab):
     )
     assert len(posts) == 2
     assert git.locator(".jp-RemoteDev-badge").inner_text() == "Synced"
+
+
+#: True when an element is one line cut with an ellipsis (its text is wider than its box).
+CLIPPED = """(node) => getComputedStyle(node).textOverflow === 'ellipsis'
+    && getComputedStyle(node).whiteSpace === 'nowrap' && node.scrollWidth > node.clientWidth"""
+
+LOCAL_REPORT = {  # the local meter's figures: fractions of a cent, no request (efficiency unknown)
+    "configured": True,
+    "user": "alice",
+    "window": "7d",
+    "currency": "USD",
+    "total": 0.00042,
+    "breakdown": {"cpu": 0.0003, "ram": 0.00012},
+    "efficiency": None,
+    "daily": [{"date": f"2026-12-0{d}", "total": 0.00042 if d == 7 else 0} for d in range(1, 8)],
+    "includes_ray": False,
+    "note": ESTIMATE_NOTE,
+    "source": "opencost",
+    "updated_at": "2026-12-07T10:00:00Z",
+}
+
+
+def test_panel_small_spend_is_a_sliver_and_efficiency_is_n_a(page, lab):
+    """A day of a fraction of a cent is a thin bar on a one-cent scale (never "max $0.00 / day"
+    over a full bar); with nothing requested, efficiency is n/a and its meter is not full."""
+    body = json.dumps(LOCAL_REPORT)
+    page.route(
+        re.compile(r"/remote-dev/api/cost(\?.*)?$"),
+        lambda route: route.fulfill(status=200, content_type="application/json", body=body),
+    )
+    open_panel(page, lab)
+    page.locator('.jp-RemoteDev-cost[data-state="ready"]').wait_for()
+    assert page.locator(".jp-RemoteDev-totalValue").inner_text() == "<$0.01"
+    assert page.locator(".jp-RemoteDev-chartMax").inner_text() == "scale $0.01 / day"
+    heights = [float(h) for h in page.locator(".jp-RemoteDev-dayBar").evaluate_all(
+        "bars => bars.map(bar => bar.getAttribute('height'))")]  # fmt: skip
+    assert len(heights) == 7 and max(heights) < 56 * 0.1  # a sliver of the 56-unit chart
+    assert page.locator(".jp-RemoteDev-efficiencyValue").inner_text() == "n/a"
+    assert page.get_by_role("meter", name="Efficiency").count() == 0
+    fill = page.locator(".jp-RemoteDev-meterFill").get_attribute("style")
+    assert fill == "width: 0%"
+    screenshot(page, "panel-local-estimate.png")
 
 
 def test_panel_says_the_figures_are_an_estimate(page, lab):

@@ -1,20 +1,26 @@
 """Local spend end to end: hub_config/local_config.py's real JupyterHub starts the spend meter,
 a user burns CPU in their server, and the server's GET cost (its ordinary OpenCost backend, through
-its cache) reports a non-zero total; the meter answers nobody else's token with that user's use."""
+its cache) reports a non-zero total; the meter answers nobody else's token with that user's use,
+except the spend view's own, and the demo admin sees every user in the view, in Chromium."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import shutil
 import sys
 import time
+from datetime import datetime, timezone
+from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from .local_hub_support import local_hub
+from jupyter_remote_dev.services.spend_view.summary import week_name
+
+from .local_hub_support import local_hub, stack_processes
 
 pytestmark = [
     pytest.mark.e2e,
@@ -26,6 +32,8 @@ pytestmark = [
 ]
 
 BURN = "import time\nwhile time.process_time() < 3: pass\n"
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
 def wait_for(check, seconds: float, what: str):
@@ -41,12 +49,22 @@ def wait_for(check, seconds: float, what: str):
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     """README's hub on free loopback ports, without Ray, the meter sampling every second; users
-    alice and bob exist. Everything it started is stopped after the module."""
-    sampling = {"JUPYTER_REMOTE_DEV_SPEND_INTERVAL": "1"}
-    with local_hub(tmp_path_factory.mktemp("spend-hub"), ray=False, env=sampling) as running:
+    alice and bob exist, and the demo admin. Everything it started is stopped after the module."""
+    admin_password = secrets.token_hex(20)
+    env = {
+        "JUPYTER_REMOTE_DEV_SPEND_INTERVAL": "1",
+        "JUPYTER_REMOTE_DEV_DEMO_ADMIN_PASSWORD": admin_password,
+    }
+    with local_hub(tmp_path_factory.mktemp("spend-hub"), ray=False, env=env) as running:
         for name in ("alice", "bob"):
             running.admin.post(f"users/{name}").raise_for_status()
-        yield {"url": running.url, "admin": running.admin, "workdir": running.state}
+        yield {
+            "url": running.url,
+            "admin": running.admin,
+            "workdir": running.state,
+            "running": running,
+            "admin_password": admin_password,
+        }
 
 
 def token(hub, name: str) -> dict:
@@ -94,6 +112,66 @@ def test_cost_after_burning_cpu_is_a_local_estimate(hub):
     assert refused.status_code == 401 and refused.json()["data"] is None
     bob_on_alice = httpx.get(api + "cost", headers=bob, timeout=10)
     assert bob_on_alice.status_code == 403
+
+
+def spend_view_token(hub) -> dict:
+    """The spend view service's own hub token, from the environment the hub started it with."""
+    (view,) = [
+        p for p in stack_processes(hub["running"].process.pid)
+        if "jupyter_remote_dev.services.spend_view" in p.cmdline()
+    ]  # fmt: skip
+    return {"Authorization": f"token {view.environ()['JUPYTERHUB_API_TOKEN']}"}
+
+
+def test_the_views_token_reads_every_user_a_users_token_only_their_own(hub):
+    """The meter answers the spend view's token with Alice's use (she is not the view); the demo
+    admin's own token, although the admin sees everyone in the view, reads only the admin's."""
+    meter = f"{hub['url']}services/spend-meter/allocation"
+    params = {"window": "today", "aggregate": "label:owner", "accumulate": "true",
+              "includeIdle": "true"}  # fmt: skip
+    view = httpx.get(meter, params=params, headers=spend_view_token(hub), timeout=10)
+    assert view.status_code == 200, view.text
+    (everyone,) = view.json()["data"]
+    assert everyone["alice"]["cpuCoreHours"] * 3600 >= 2.9  # after test_cost_after_burning_cpu...
+    assert not [key for key in everyone if "__idle__" in key]  # the meter prices no idle machine
+    (admins,) = httpx.get(meter, params=params, headers=token(hub, "admin"), timeout=10).json()[
+        "data"
+    ]
+    assert admins == {}
+
+
+def test_the_demo_admin_sees_every_user_in_the_spend_view(hub):
+    """The banner names the demo admin and the view; logged in as the admin, headless Chromium
+    shows Alice's metered spend, efficiency and idle capacity n/a (nothing requested, no idle)."""
+    from playwright.sync_api import sync_playwright
+
+    output = hub["running"].output()
+    assert f"  admins:   admin (password: {hub['admin_password']})" in output
+    view_url = f"{hub['url']}services/remote-dev-spend/"
+    assert f"  spend:    {view_url} " in output
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: .ci/install installs Debian's chromium package")
+    week = week_name(datetime.now(timezone.utc))  # the meter has this week's use only
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{hub['url']}hub/login?next=/services/remote-dev-spend/?week={week}")
+            page.fill("#username_input", "admin")
+            page.fill("#password_input", hub["admin_password"])
+            page.click("#login_submit")
+            page.locator("#total").wait_for()
+            assert "showing all users" in page.content()
+            alice = page.locator('tr[data-user="alice"]').inner_text().split("\t")
+            assert alice[0] == "alice" and alice[2] in ("<0.01 USD", "0.01 USD")  # 3 CPU seconds
+            assert alice[5].strip() == "n/a"  # usage of request: a local server requests nothing
+            assert page.locator("#cluster-idle").inner_text() == "n/a"
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "spend-view-embedded.png"), full_page=True)
+        finally:
+            browser.close()
 
 
 def meter_process(hub) -> psutil.Process | None:

@@ -23,6 +23,7 @@ from jupyter_remote_dev.services.spend_meter.meter import Meter, Server, tree_us
 from jupyter_remote_dev.services.spend_meter.pricing import GIB, Rates
 from jupyter_remote_dev.services.spend_meter.store import Baseline, Usage, UsageStore
 from jupyter_remote_dev.services.spend_meter.web import make_app
+from jupyter_remote_dev.services.spend_view.access import SPEND_SCOPE
 
 from .spend_support import BurningTree
 
@@ -31,6 +32,11 @@ TOKENS = {
     "tok-alice": {"kind": "user", "name": "alice"},
     "tok-bob": {"kind": "user", "name": "bob"},
     "tok-service": {"kind": "service", "name": "announcer"},
+    # the spend view's own token: a service holding the spend scope
+    "tok-view": {"kind": "service", "name": "remote-dev-spend", "scopes": [SPEND_SCOPE]},
+    "tok-narrow-view": {"kind": "service", "name": "v", "scopes": [f"{SPEND_SCOPE}!group=ml"]},
+    # a user with the spend scope (the demo admin) still reads only their own servers here
+    "tok-admin": {"kind": "user", "name": "admin", "scopes": [SPEND_SCOPE]},
 }
 ALICE = {"owner": "alice", "team": "data-science"}
 BOB = {"owner": "bob", "team": "ml"}
@@ -230,6 +236,34 @@ async def test_aggregation_and_filter_are_within_the_callers_own_servers(store):
     assert negated == [{}]
 
 
+async def test_the_spend_views_token_reads_every_user_a_users_token_only_their_own(store):
+    """The spend view's service token (with the spend scope) sees Alice and Bob; a user's token,
+    even one holding the spend scope, sees only that user's servers."""
+    _seed(store, 0.05)
+    _seed(store, 0.05, user="bob", labels=BOB, cpu=7200.0)
+    service = Service(store)
+    params = {"window": "1d", "aggregate": "label:owner,label:team", "accumulate": "true"}
+    (everyone,) = await service.sets("tok-view", **params)
+    assert sorted(everyone) == ["alice/data-science", "bob/ml"]
+    (alices,) = await service.sets("tok-alice", **params)
+    assert list(alices) == ["alice/data-science"]
+    (admins,) = await service.sets("tok-admin", **params)
+    assert admins == {}
+    refused = await service.get("tok-narrow-view", **params)
+    assert refused.status_code == 403 and refused.json()["data"] is None
+
+
+async def test_idle_is_never_invented(store):
+    """Asked with includeIdle=true the meter answers no __idle__: it prices what servers use, and
+    a machine is not billed by the hour (the spend view then shows idle capacity as n/a)."""
+    _seed(store, 0.05)
+    for include in ("true", "false"):
+        (found,) = await Service(store).sets(
+            "tok-view", window="1d", accumulate="true", includeIdle=include
+        )
+        assert list(found) == ["local/test-node/jupyterhub/jupyter-alice/notebook"]
+
+
 @pytest.mark.parametrize(
     ("params", "parameter"),
     [
@@ -259,7 +293,8 @@ async def test_bad_parameters_are_400_text_as_opencost(store, params, parameter)
 
 
 @pytest.mark.parametrize(
-    ("token", "status"), [("", 401), ("tok-unknown", 403), ("tok-service", 403)]
+    ("token", "status"),
+    [("", 401), ("tok-unknown", 403), ("tok-service", 403), ("tok-narrow-view", 403)],
 )
 async def test_no_user_token_no_figures(store, token, status):
     """Without a user's hub token: OpenCost's JSON error envelope, no data."""
@@ -282,6 +317,7 @@ async def test_the_servers_opencost_backend_reads_the_meter(tree, store):
     )
     report = await CostService(settings).report("today")
     assert report["breakdown"]["cpu"] >= 0.0045 and report["note"] == "est."
+    assert report["efficiency"] is None  # a local server requests nothing: n/a, not 100 %
     assert report["total"] == pytest.approx(report["breakdown"]["cpu"] + report["breakdown"]["ram"])
     assert report["daily"][-1]["total"] == report["total"]
     week = await CostService(settings).report("7d")

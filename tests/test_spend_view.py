@@ -22,7 +22,9 @@ import pytest
 
 from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.access import Visibility, visibility
+from jupyter_remote_dev.services.spend_view.app import SpendViewApp
 from jupyter_remote_dev.services.spend_view.athena import latest_report
+from jupyter_remote_dev.services.spend_view.page import money, render_page
 from jupyter_remote_dev.services.spend_view.summary import (
     build_view,
     iso_week,
@@ -45,6 +47,12 @@ def sets(figures: dict) -> list[dict]:
 
 def everyone(user: str, team: str) -> bool:
     return True
+
+
+def page_of(view: dict) -> str:
+    """The admin's page for a :func:`build_view` result."""
+    extra = {"previous_week": "2026-W47", "viewer": "admin", "scope": "everyone", "athena": None}
+    return render_page({**view, "currency": "USD", **extra})
 
 
 def test_summary_users_teams_week_over_week_and_idle():
@@ -79,6 +87,28 @@ def test_summary_filtered_viewer_sees_only_their_users_and_no_cluster():
     assert view["total"] == 14.0 and "cluster" not in view
 
 
+def test_summary_local_meter_figures_no_efficiency_and_no_idle_capacity():
+    """Servers that requested nothing (the local meter's) have no efficiency (n/a, never 100 %)
+    and are never called idle; a backend that reports no __idle__ shows idle capacity as n/a."""
+    span = {"start": "2026-11-23T00:00:00Z", "end": "2026-11-30T00:00:00Z"}
+    item = allocation("alice/team-a", span, (2.0, 1.5, 0.5, 1.0))
+    item.update(cpuCoreRequestAverage=0, ramByteRequestAverage=0, gpuRequestAverage=0)
+    view = build_view("2026-W48", [{"alice/team-a": item}], [], LABELS, everyone, 0.05, True)
+    (alice,) = view["users"]
+    assert alice["efficiency"] is None and not alice["idle"] and alice["cost"] == 2.0
+    assert view["cluster"]["idle_capacity"] is None
+    page = page_of(view)
+    assert re.search(r'data-user="alice">.*<td>n/a</td>', page)
+    assert re.search(r"<span id=cluster-idle>n/a", page)
+    no_team = build_view("2026-W48", sets({"bob": (1.0, 0.5, 0.5, 0.5)}), [], LABELS, everyone,
+                         0.05, True)  # fmt: skip
+    assert no_team["users"][0]["team"] == "__unallocated__"
+    assert '<tr data-user="bob"><td>bob</td><td>no team</td>' in page_of(no_team)
+    assert [money(v, "USD") for v in (0.00003, 0.0, -0.001, 1234.5)] == [
+        "<0.01 USD", "0.00 USD", ">-0.01 USD", "1,234.50 USD"
+    ]  # fmt: skip
+
+
 def test_summary_accepts_older_label_value_keys():
     """``label=value`` keys of older Kubecost/OpenCost versions count like bare ones."""
     old = {"hub_jupyter_org_username=alice/team=team-a": (3.0, 2.0, 1.0, 0.5)}
@@ -93,6 +123,23 @@ def test_iso_week_window_and_bad_weeks():
     for bad in ("2026-48", "2026-W54", "W48", "2026-Wxx", ""):
         with pytest.raises(ValueError, match="2026-W48"):
             iso_week(bad)
+
+
+async def test_view_asks_for_idle_and_shows_the_idle_cost_opencost_returns():
+    """The view asks OpenCost with includeIdle=true (its default is false), so the cluster's idle
+    capacity is what the backend reports, not 0; the figures per user stay the same."""
+    week = "2026-W48"
+    start, _ = iso_week(week)
+    standin = TeamCostStandIn(start, start - timedelta(days=7)).start()
+    try:
+        app = SpendViewApp(cost_backend="opencost", cost_url=standin.url)
+        current = await app.backend().fetch_sets(window(week))
+    finally:
+        standin.stop()
+    assert standin.requests[0]["includeIdle"] == "true"
+    view = build_view(week, current, [], LABELS, everyone, 0.05, True)
+    assert view["cluster"]["idle_capacity"] == 20.0
+    assert view["total"] == 20.0  # idle capacity is nobody's spend
 
 
 @pytest.mark.parametrize(

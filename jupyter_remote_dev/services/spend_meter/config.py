@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from ...hub.labels import CostLabels, label_value
+from ..local_hub import free_port
+from ..spend_view import configure_spend_view
 from .hub import SCOPES
 from .pricing import Rates
 
@@ -88,3 +90,26 @@ def configure_local_spend(
         }
     )
     return url
+
+
+def configure_local_spend_view(c, meter_url: str, viewers: list[str]) -> str:
+    """Add the team and admin spend view, reading the meter at ``meter_url``; returns its path.
+
+    ``viewers`` see every user. The view authenticates to the meter with its own hub token, which
+    holds the spend scope (the meter then answers with every user), and reads the labels the meter
+    gives each server (``c.CostLabels``).
+    """
+    labels = CostLabels(config=c)
+    service = configure_spend_view(
+        c,
+        cost_backend="opencost",
+        cost_url=f"{meter_url}/services/{SERVICE_NAME}",
+        port=free_port(),
+        viewers=viewers,
+    )
+    service["command"] += [
+        "--SpendViewApp.hub_auth=True",
+        f"--SpendViewApp.user_label={labels.user_label}",
+        f"--SpendViewApp.team_label={labels.team_label}",
+    ]
+    return f"/services/{service['name']}/"

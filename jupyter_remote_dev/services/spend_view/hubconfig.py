@@ -58,8 +58,9 @@ def configure_spend_view(
         },
     }
     roles = [
-        # the service reads group membership to apply a team lead's !group= filter
-        {"name": f"{name}-service", "scopes": ["read:groups"], "services": [name]},
+        # the service reads group membership to apply a team lead's !group= filter; it holds the
+        # spend scope itself, which the embedded default's local meter asks of a token for all users
+        {"name": f"{name}-service", "scopes": ["read:groups", SPEND_SCOPE], "services": [name]},
         {
             "name": f"{name}-viewers",
             "description": "See every user's and team's spend",
