@@ -101,16 +101,23 @@ def test_git_remote_provision_is_idempotent(tmp_path):
 
 
 def test_git_remote_refuses_missing_wrong_and_foreign_credentials(service):
-    """No credentials: 401 with a Basic challenge; a wrong token 401; another's token 403."""
+    """No credentials: 401 with a Basic challenge; a wrong token 401; another's token 403.
+    Every refusal comes before the body is read, so it says ``Connection: close`` (issue 26)."""
     refs = f"{service['url']}/info/refs?service=git-upload-pack"
     anonymous = httpx.get(refs)
     assert anonymous.status_code == 401
     assert anonymous.headers["WWW-Authenticate"].startswith("Basic ")
-    assert httpx.get(refs, auth=("alice", "nope")).status_code == 401
-    assert httpx.get(refs, auth=("alice", "bob-token")).status_code == 403
-    assert httpx.get(refs, auth=("alice", "alice-token")).status_code == 200
+    wrong = httpx.get(refs, auth=("alice", "nope"))
+    foreign = httpx.get(refs, auth=("alice", "bob-token"))
     outside = service["url"].replace("team.git", "other.git") + "/info/refs"
-    assert httpx.get(outside, auth=("alice", "alice-token")).status_code == 404
+    missing = httpx.get(outside, auth=("alice", "alice-token"))
+    pack = httpx.post(f"{service['url']}/git-receive-pack", content=b"0" * 65536)
+    refused = [anonymous, wrong, foreign, missing, pack]
+    assert [r.status_code for r in refused] == [401, 401, 403, 404, 401]
+    assert [r.headers.get("Connection") for r in refused] == ["close"] * len(refused)
+    accepted = httpx.get(refs, auth=("alice", "alice-token"))
+    assert accepted.status_code == 200
+    assert accepted.headers.get("Connection") != "close"
 
 
 def test_git_remote_push_only_to_own_branch(service, tmp_path):

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from ...base.streaming import ClosesUnreadBodyMixin
 from ..lifecycle import until_stopped
 from .auth import AuthError, TokenChecker
 from .backend import BackendError, BackendProcess, cgi_environment
@@ -38,8 +39,9 @@ class IndexHandler(web.RequestHandler):
 
 
 @web.stream_request_body
-class GitHandler(web.RequestHandler):
-    """Authenticate, then pass the request through ``git http-backend``."""
+class GitHandler(ClosesUnreadBodyMixin, web.RequestHandler):
+    """Authenticate, then pass the request through ``git http-backend``. A refusal is sent
+    before the body is read, so it closes the connection (:class:`ClosesUnreadBodyMixin`)."""
 
     backend: BackendProcess | None = None
 

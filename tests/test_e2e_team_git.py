@@ -1,0 +1,98 @@
+"""The team repository and the services through a real hub's proxy (issue 26).
+
+One hub for the module (``hub_config/local_config.py``, Ray off, alice's server running): git
+clones, fetches and pushes with its normal credential flow (an anonymous try, 401, then the
+credentials); one keep-alive client alternates refused and accepted requests to every service and
+to a user server, never getting a 503 from a connection the service had closed.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import httpx
+import pytest
+
+from .git_http_support import git
+from .local_hub_support import local_hub
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(
+        not shutil.which("configurable-http-proxy"),
+        reason="configurable-http-proxy is not installed (.ci/install-hub installs it)",
+    ),
+]
+ROUNDS = 50
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    with local_hub(tmp_path_factory.mktemp("team-git"), ray=False) as running:
+        running.admin.post("users/alice").raise_for_status()
+        running.start_server("alice")
+        running.alice = running.user_token("alice")
+        yield running
+
+
+def team_url(hub) -> str:
+    return f"{hub.url}services/team-git/team.git"
+
+
+def credential_helper(user: str, token: str) -> list[str]:
+    """git options: a credential helper answering git's 401 with ``user`` and ``token``."""
+    helper = f"!f() {{ echo username={user}; echo password={token}; }}; f"
+    return ["-c", f"credential.helper={helper}"]
+
+
+def test_git_clone_fetch_push_through_the_proxy_after_401(hub, tmp_path):
+    """Credentials in the URL, then from a credential helper: git's first, anonymous request
+    of each command gets 401 and its retry with credentials succeeds."""
+    url = team_url(hub)
+    clone = tmp_path / "clone"
+    git("clone", "-q", url.replace("http://", f"http://alice:{hub.alice}@"), str(clone))
+    assert (clone / "analysis" / "summary.py").is_file()
+    git("remote", "set-url", "origin", url, cwd=clone)  # from here on, the helper answers
+    helper = credential_helper("alice", hub.alice)
+    git("checkout", "-q", "-b", "remote-dev/alice", cwd=clone)
+    (clone / "through-proxy.txt").write_text("pushed through the hub's proxy\n")
+    git("add", "through-proxy.txt", cwd=clone)
+    git("commit", "-q", "-m", "through the proxy", cwd=clone)
+    git(*helper, "push", "-q", "origin", "remote-dev/alice", cwd=clone)
+    git(*helper, "fetch", "-q", "origin", cwd=clone)
+    pushed = git("rev-parse", "origin/remote-dev/alice", cwd=clone).stdout
+    assert pushed == git("rev-parse", "HEAD", cwd=clone).stdout
+    bare = str(hub.state / "git" / "repos" / "team.git")
+    stored = git("--git-dir", bare, "show", "remote-dev/alice:through-proxy.txt").stdout
+    assert stored == "pushed through the hub's proxy\n"
+    listed = git(*helper, "ls-remote", "origin", "refs/heads/remote-dev/alice", cwd=clone).stdout
+    assert listed.split()[0] == pushed.strip()
+
+
+def test_refused_then_accepted_on_one_keep_alive_connection(hub):
+    """One keep-alive client alternates a refused and an accepted request to the team Git
+    service, the spend meter and alice's server, ROUNDS times each: never a 503."""
+    token = {"Authorization": f"token {hub.alice}"}
+    refs = f"{team_url(hub)}/info/refs?service=git-upload-pack"
+    meter = f"{hub.url}services/spend-meter/allocation?window=1h"
+    server = f"{hub.url}user/alice/remote-dev/api/"
+    pairs = [
+        (("GET", refs, {}, None, 401), ("GET", refs, {"auth": ("alice", hub.alice)}, None, 200)),
+        (("GET", meter, {}, None, 401), ("GET", meter, {"headers": token}, None, 200)),
+        (
+            ("PUT", server + "files/refused.txt", {}, b"x" * 4096, 403),
+            ("GET", server + "info", {"headers": token}, None, 200),
+        ),
+    ]
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    expected, got = [], []
+    with httpx.Client(limits=limits, timeout=30) as client:
+        for _ in range(ROUNDS):
+            for pair in pairs:
+                for method, url, options, body, status in pair:
+                    answer = client.request(method, url, content=body, **options)
+                    expected.append(f"{method} {url} {status}")
+                    got.append(f"{method} {url} {answer.status_code}")
+    assert got == expected
+    assert "socket hang up" not in hub.output()
