@@ -77,6 +77,9 @@ def test_quota_settings_come_from_the_environment_with_defaults():
         for bad in ("", "0", "-1", "lots", "nan", "inf"):
             with pytest.raises(ValueError, match=name):
                 Limits.from_env({name: bad})
+    readme = (Path(__file__).parents[1] / "hub_config" / "README.md").read_text()
+    for name, default in Limits().environment().items():
+        assert f"| `{name}` | `{default}` |" in readme  # the settings table says the defaults
 
 
 def test_quota_push_over_the_limit_is_refused_and_nothing_stored(service, clone):
