@@ -70,8 +70,8 @@ class GitHandler(ClosesUnreadBodyMixin, web.RequestHandler):
             user=user, remote_addr=self.request.remote_ip or "", limits=self.limits,
         )  # fmt: skip
         if path.endswith("git-receive-pack") and self.request.method == "POST":
+            self.pushing = True  # first: a connection closed while waiting still ends the push
             await self.housekeeper.push_started()  # never during a gc
-            self.pushing = True
         self.backend = await BackendProcess.start(self.git, env)
         level = logging.INFO if path.endswith("git-receive-pack") else logging.DEBUG
         log.log(level, "%s %s by %s", self.request.method, path, user)  # pushes are news
