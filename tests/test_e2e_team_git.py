@@ -79,6 +79,20 @@ def test_git_clone_fetch_push_through_the_proxy_after_401(hub, tmp_path):
     assert listed.split()[0] == pushed.strip()
 
 
+def test_user_servers_first_git_sync_through_the_proxy(hub):
+    """alice's server clones and pushes her branch at start, its askpass helper answering git's
+    401 through the proxy: the first cycle is ok and her branch is in the team repository."""
+    status_url = f"{hub.url}user/alice/remote-dev/api/git/status"
+    token = {"Authorization": f"token {hub.alice}"}
+    deadline = time.monotonic() + 120
+    while not (status := httpx.get(status_url, headers=token, timeout=30).json())["last_cycle"]:
+        assert time.monotonic() < deadline, status
+        time.sleep(0.5)
+    assert status["last_cycle"]["result"] == "ok", status["last_cycle"]
+    bare = str(hub.state / "git" / "repos" / "team.git")
+    assert git("--git-dir", bare, "rev-parse", "-q", "--verify", "remote-dev/alice").stdout
+
+
 def test_refused_then_accepted_on_one_keep_alive_connection(hub):
     """One keep-alive client alternates a refused and an accepted request to the team Git
     service, the spend meter and alice's server, ROUNDS times each: never a 503."""
