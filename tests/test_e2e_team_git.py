@@ -41,8 +41,13 @@ def hub(tmp_path_factory):
         for name in ("alice", "bob"):
             running.admin.post(f"users/{name}").raise_for_status()
         running.start_server("alice")  # bob has none: his branch is the tests' alone
-        running.alice, running.bob = running.user_token("alice"), running.user_token("bob")
         yield running
+
+
+@pytest.fixture(scope="module")
+def tokens(hub) -> dict[str, str]:
+    """A hub API token of each user."""
+    return {name: hub.user_token(name) for name in ("alice", "bob")}
 
 
 def team_url(hub) -> str:
@@ -55,15 +60,15 @@ def credential_helper(user: str, token: str) -> list[str]:
     return ["-c", f"credential.helper={helper}"]
 
 
-def test_git_clone_fetch_push_through_the_proxy_after_401(hub, tmp_path):
+def test_git_clone_fetch_push_through_the_proxy_after_401(hub, tokens, tmp_path):
     """Credentials in the URL, then from a credential helper: git's first, anonymous request
     of each command gets 401 and its retry with credentials succeeds."""
     url = team_url(hub)
     clone = tmp_path / "clone"
-    git("clone", "-q", url.replace("http://", f"http://bob:{hub.bob}@"), str(clone))
+    git("clone", "-q", url.replace("http://", f"http://bob:{tokens['bob']}@"), str(clone))
     assert (clone / "analysis" / "summary.py").is_file()
     git("remote", "set-url", "origin", url, cwd=clone)  # from here on, the helper answers
-    helper = credential_helper("bob", hub.bob)
+    helper = credential_helper("bob", tokens["bob"])
     git("checkout", "-q", "-b", "remote-dev/bob", cwd=clone)
     (clone / "through-proxy.txt").write_text("pushed through the hub's proxy\n")
     git("add", "through-proxy.txt", cwd=clone)
@@ -79,11 +84,11 @@ def test_git_clone_fetch_push_through_the_proxy_after_401(hub, tmp_path):
     assert listed.split()[0] == pushed.strip()
 
 
-def test_user_servers_first_git_sync_through_the_proxy(hub):
+def test_user_servers_first_git_sync_through_the_proxy(hub, tokens):
     """alice's server clones and pushes her branch at start, its askpass helper answering git's
     401 through the proxy: the first cycle is ok and her branch is in the team repository."""
     status_url = f"{hub.url}user/alice/remote-dev/api/git/status"
-    token = {"Authorization": f"token {hub.alice}"}
+    token = {"Authorization": f"token {tokens['alice']}"}
     deadline = time.monotonic() + 120
     while not (status := httpx.get(status_url, headers=token, timeout=30).json())["last_cycle"]:
         assert time.monotonic() < deadline, status
@@ -93,15 +98,18 @@ def test_user_servers_first_git_sync_through_the_proxy(hub):
     assert git("--git-dir", bare, "rev-parse", "-q", "--verify", "remote-dev/alice").stdout
 
 
-def test_refused_then_accepted_on_one_keep_alive_connection(hub):
+def test_refused_then_accepted_on_one_keep_alive_connection(hub, tokens):
     """One keep-alive client alternates a refused and an accepted request to the team Git
     service, the spend meter and alice's server, ROUNDS times each: never a 503."""
-    token = {"Authorization": f"token {hub.alice}"}
+    token = {"Authorization": f"token {tokens['alice']}"}
     refs = f"{team_url(hub)}/info/refs?service=git-upload-pack"
     meter = f"{hub.url}services/spend-meter/allocation?window=1h"
     server = f"{hub.url}user/alice/remote-dev/api/"
     pairs = [
-        (("GET", refs, {}, None, 401), ("GET", refs, {"auth": ("alice", hub.alice)}, None, 200)),
+        (
+            ("GET", refs, {}, None, 401),
+            ("GET", refs, {"auth": ("alice", tokens["alice"])}, None, 200),
+        ),
         (("GET", meter, {}, None, 401), ("GET", meter, {"headers": token}, None, 200)),
         (
             ("PUT", server + "files/refused.txt", {}, b"x" * 4096, 403),
@@ -133,10 +141,10 @@ def object_bytes(bare) -> int:
     return sum(p.stat().st_size for p in (bare / "objects").rglob("*") if p.is_file())
 
 
-def test_hub_limits_reach_the_service_and_gc_frees_a_forced_update(hub, tmp_path):
+def test_hub_limits_reach_the_service_and_gc_frees_a_forced_update(hub, tokens, tmp_path):
     """Through the proxy: a push over the hub's 1 MiB per push is refused naming the limit and
     changes nothing; a large commit force-pushed over is deleted by the next scheduled gc."""
-    helper = credential_helper("bob", hub.bob)
+    helper = credential_helper("bob", tokens["bob"])
     clone, bare = tmp_path / "clone", hub.state / "git" / "repos" / "team.git"
     git(*helper, "clone", "-q", team_url(hub), str(clone))
     git("checkout", "-q", "-b", "remote-dev/bob", cwd=clone)
