@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from traitlets.config.loader import PyFileConfigLoader
 
 from jupyter_remote_dev.services.git_remote.quota import (
     BRANCH_ENV,
@@ -158,3 +159,22 @@ async def test_quota_gc_never_runs_while_a_push_is_in_flight(tmp_path):
     await asyncio.wait_for(waiting, 5)
     keeper.push_ended()
     assert await keeper.collect() is True
+
+
+def test_quota_settings_pass_from_the_hub_to_the_service(monkeypatch, tmp_path):
+    """local_config.py as JupyterHub loads it: the hub's settings are in the team-git service's
+    environment; a bad one stops the load naming it (JupyterHub raises config file errors)."""
+    config = Path(__file__).resolve().parents[1] / "hub_config" / "local_config.py"
+    monkeypatch.setenv("JUPYTER_REMOTE_DEV_HUB_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("JUPYTER_REMOTE_DEV_DEMO_PASSWORD", "a-demo-password")
+    monkeypatch.setenv("JUPYTER_REMOTE_DEV_LOCAL_RAY", "0")
+    monkeypatch.setenv(PUSH_ENV, "5")
+    c = PyFileConfigLoader(config.name, str(config.parent)).load_config()
+    (service,) = [s for s in c.JupyterHub.services if s["name"] == "team-git"]
+    assert service["environment"] == {
+        "HOME": str(tmp_path / "state" / "git"),
+        **Limits(max_push_mib=5).environment(),
+    }
+    monkeypatch.setenv(BRANCH_ENV, "a lot")
+    with pytest.raises(ValueError, match=f"{BRANCH_ENV} must be a positive number, got 'a lot'"):
+        PyFileConfigLoader(config.name, str(config.parent)).load_config()
