@@ -3,74 +3,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
 import psutil
 import pytest
-import tornado.httpserver
-import tornado.netutil
 
 from jupyter_remote_dev.gitsync.config import DEFAULT_SYNC_BRANCH, expand_sync_branch
 from jupyter_remote_dev.ray.local_head import free_port
-from jupyter_remote_dev.services.git_remote.app import make_app
-from jupyter_remote_dev.services.git_remote.auth import AuthError, basic_credentials
 from jupyter_remote_dev.services.git_remote.policy import refusals
 from jupyter_remote_dev.services.git_remote.repo import provision
 
-from .git_http_support import git
-
-TOKENS = {"alice-token": "alice", "bob-token": "bob"}
-
-
-class TableChecker:
-    """Stands in for the hub's whoami: a token belongs to the user the table says."""
-
-    async def user_for(self, header):
-        user, token = basic_credentials(header)
-        if token not in TOKENS:
-            raise AuthError("the hub does not accept this token")
-        if TOKENS[token] != user:
-            raise AuthError(f"this token does not belong to user {user!r}", 403)
-        return user
+from .git_http_support import git, team_git_service
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    """The service app on a free loopback port, in a thread with its own event loop."""
-    root = tmp_path_factory.mktemp("git-service")
-    started, holder = threading.Event(), {}
-
-    async def serve():
-        app = make_app(root, "/services/team-git/", "team-git", checker=TableChecker())
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
-        server = tornado.httpserver.HTTPServer(app)
-        server.add_sockets(sockets)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        holder["port"] = sockets[0].getsockname()[1]
-        holder["stop"] = lambda: loop.call_soon_threadsafe(stop.set)
-        started.set()
-        await stop.wait()
-        server.stop()
-
-    def run():
-        asyncio.run(serve())
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    started.wait(30)
-    url = f"http://127.0.0.1:{holder['port']}/services/team-git/team.git"
-    yield {"url": url, "bare": root / "repos" / "team.git"}
-    holder["stop"]()
-    thread.join(10)
+    with team_git_service(tmp_path_factory.mktemp("git-service")) as running:
+        yield running
 
 
 def test_git_remote_policy_allows_only_the_own_branch():
@@ -101,16 +56,23 @@ def test_git_remote_provision_is_idempotent(tmp_path):
 
 
 def test_git_remote_refuses_missing_wrong_and_foreign_credentials(service):
-    """No credentials: 401 with a Basic challenge; a wrong token 401; another's token 403."""
+    """No credentials: 401 with a Basic challenge; a wrong token 401; another's token 403.
+    Every refusal comes before the body is read, so it says ``Connection: close`` (issue 26)."""
     refs = f"{service['url']}/info/refs?service=git-upload-pack"
     anonymous = httpx.get(refs)
     assert anonymous.status_code == 401
     assert anonymous.headers["WWW-Authenticate"].startswith("Basic ")
-    assert httpx.get(refs, auth=("alice", "nope")).status_code == 401
-    assert httpx.get(refs, auth=("alice", "bob-token")).status_code == 403
-    assert httpx.get(refs, auth=("alice", "alice-token")).status_code == 200
+    wrong = httpx.get(refs, auth=("alice", "nope"))
+    foreign = httpx.get(refs, auth=("alice", "bob-token"))
     outside = service["url"].replace("team.git", "other.git") + "/info/refs"
-    assert httpx.get(outside, auth=("alice", "alice-token")).status_code == 404
+    missing = httpx.get(outside, auth=("alice", "alice-token"))
+    pack = httpx.post(f"{service['url']}/git-receive-pack", content=b"0" * 65536)
+    refused = [anonymous, wrong, foreign, missing, pack]
+    assert [r.status_code for r in refused] == [401, 401, 403, 404, 401]
+    assert [r.headers.get("Connection") for r in refused] == ["close"] * len(refused)
+    accepted = httpx.get(refs, auth=("alice", "alice-token"))
+    assert accepted.status_code == 200
+    assert accepted.headers.get("Connection") != "close"
 
 
 def test_git_remote_push_only_to_own_branch(service, tmp_path):

@@ -1,10 +1,18 @@
 """Answers sent before the request body was read say ``Connection: close``, so a keep-alive client
-opens a new connection for its next request instead of sending it into one the server closes."""
+opens a new connection for its next request instead of sending it into one the server closes.
+(Through the hub's proxy, for the hub services too: tests/test_e2e_team_git.py.)"""
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import httpx
 import pytest
+from tornado import web
+
+import jupyter_remote_dev
+from jupyter_remote_dev.base.streaming import ClosesUnreadBodyMixin
 
 LIMIT = 1024
 
@@ -103,3 +111,27 @@ async def test_keepalive_answers_after_the_body_keep_the_connection(client):
     assert response.status_code == 400
     assert response.headers.get("Connection") != "close"
     assert (await client.get("info")).status_code == 200
+
+
+def test_keepalive_every_streamed_handler_closes_on_an_early_answer():
+    """Every ``@stream_request_body`` handler of the package (user server and hub services) uses
+    the one mechanism; handlers without it get their body read by tornado before any answer."""
+    package = Path(jupyter_remote_dev.__file__).parent
+    streamed = []
+    for source in sorted(package.rglob("*.py")):
+        if "@web.stream_request_body" not in source.read_text():
+            continue
+        name = ".".join(source.relative_to(package.parent).with_suffix("").parts)
+        module = importlib.import_module(name)
+        streamed += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, web.RequestHandler)
+            and value.__module__ == name
+            and value._stream_request_body
+        ]
+    names = {f"{handler.__module__}.{handler.__name__}" for handler in streamed}
+    assert "jupyter_remote_dev.services.git_remote.app.GitHandler" in names
+    assert "jupyter_remote_dev.files.handlers.FileHandler" in names
+    assert [h.__name__ for h in streamed if not issubclass(h, ClosesUnreadBodyMixin)] == []

@@ -351,6 +351,31 @@ def test_spend_view_bad_week_is_a_400_naming_the_form(hub):
 
 
 @pytest.mark.e2e
+def test_spend_view_refusals_leave_the_proxy_a_live_connection(hub):
+    """Refusals (a plain user's 403, a bad week's 400, a POST's 405 with a body) alternate with
+    answers through the hub's proxy, 20 rounds on keep-alive connections: never a 503 (issue 26;
+    the service reads every body before answering, so its connections stay usable)."""
+    api = "/services/remote-dev-spend/api/spend"
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    with contextlib.closing(logged_in(hub, "admin")) as admin_login:
+        with contextlib.closing(logged_in(hub, "alice")) as alice_login:
+            admin = httpx.Client(base_url=hub["url"], cookies=admin_login.cookies, limits=one,
+                                 follow_redirects=True, timeout=30)  # fmt: skip
+            alice = httpx.Client(base_url=hub["url"], cookies=alice_login.cookies, limits=one,
+                                 follow_redirects=True, timeout=30)  # fmt: skip
+            with admin, alice:
+                statuses = []
+                for _ in range(20):
+                    statuses += [
+                        alice.get(api).status_code,
+                        admin.post(api, content=b"x" * 4096).status_code,
+                        admin.get(api, params={"week": "x"}).status_code,
+                        admin.get(api).status_code,
+                    ]
+    assert statuses == [403, 405, 400, 200] * 20
+
+
+@pytest.mark.e2e
 @pytest.mark.browser
 def test_spend_view_page_in_chromium(hub):
     """Headless Chromium logs in as admin and reads the figures off the page."""

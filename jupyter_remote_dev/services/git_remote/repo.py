@@ -37,7 +37,8 @@ exec {python} -m jupyter_remote_dev.services.git_remote.policy
 """
 
 
-def _git(*args: str, cwd: Path | None = None) -> None:
+def run_git(*args: str, cwd: Path | None = None) -> None:
+    """git with no user or system config; CalledProcessError (with stderr) if it fails."""
     env = {
         **os.environ,
         "LANG": "C",
@@ -63,15 +64,15 @@ def provision(root: Path) -> Path:
         return repo
     with tempfile.TemporaryDirectory(dir=root, prefix=".provision-") as scratch:
         bare, work = Path(scratch, REPO_NAME), Path(scratch, "work")
-        _git("init", "-q", "--bare", f"--initial-branch={MAIN}", str(bare))
-        _git("init", "-q", f"--initial-branch={MAIN}", str(work))
+        run_git("init", "-q", "--bare", f"--initial-branch={MAIN}", str(bare))
+        run_git("init", "-q", f"--initial-branch={MAIN}", str(work))
         for name, text in SAMPLE_FILES.items():
             path = work / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-        _git("add", "-A", cwd=work)
-        _git("commit", "-q", "-m", "Sample project", cwd=work)
-        _git("push", "-q", str(bare), f"{MAIN}:{MAIN}", cwd=work)
+        run_git("add", "-A", cwd=work)
+        run_git("commit", "-q", "-m", "Sample project", cwd=work)
+        run_git("push", "-q", str(bare), f"{MAIN}:{MAIN}", cwd=work)
         os.rename(bare, repo)
     return repo
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .quota import Limits
 from .repo import REPO_NAME
 
 SERVICE_NAME = "team-git"
 
 
 def service_definition(root: Path, port: int, name: str = SERVICE_NAME) -> dict:
-    """An entry for ``c.JupyterHub.services``: the managed service on 127.0.0.1:``port``."""
+    """An entry for ``c.JupyterHub.services``: the managed service on 127.0.0.1:``port``, with
+    the size limits and gc interval of the hub's environment (:class:`~.quota.Limits`; a bad
+    value stops the hub's start with a message naming it)."""
+    limits = Limits.from_env()
     return {
         "name": name,
         "url": f"http://127.0.0.1:{port}",
@@ -22,7 +26,7 @@ def service_definition(root: Path, port: int, name: str = SERVICE_NAME) -> dict:
             "--root",
             str(root),
         ],  # fmt: skip
-        "environment": {"HOME": str(root)},
+        "environment": {"HOME": str(root), **limits.environment()},
         "display": False,
     }
 
