@@ -33,7 +33,11 @@ def remote_dev_config(bare):
 
 
 async def test_laptop_git_status_and_sync_ask_the_server(
-    laptop, server_url, token, jp_root_dir, bare  # noqa: F811
+    laptop,
+    server_url,
+    token,
+    jp_root_dir,
+    bare,  # noqa: F811
 ):
     """The laptop has no Git sync settings; the server has: status and sync report the server's."""
     logged_in = await login(laptop, server_url, token)
@@ -55,7 +59,9 @@ async def test_laptop_git_status_and_sync_ask_the_server(
 
 @pytest.mark.parametrize("remote_dev_config", [{"git_repo": ""}])
 async def test_laptop_git_status_says_the_server_is_not_configured(
-    laptop, server_url, token  # noqa: F811
+    laptop,
+    server_url,
+    token,  # noqa: F811
 ):
     logged_in = await login(laptop, server_url, token)
     result = await cli(logged_in, "git", "status")

@@ -24,6 +24,7 @@ from .profiles import HubTarget, Profile
 API_PREFIX = "remote-dev/api/"
 RETRY_DELAYS = (0.25, 0.75, 2.0)
 TRANSIENT_STATUS = {502, 503, 504}
+PLAIN_HTTP_PROBE_TIMEOUT = 1.0
 #: What OpenSSL says when a TLS handshake gets a plain HTTP answer (1.1/3.0, 3.2+ wordings).
 PLAIN_HTTP_SIGNS = (
     "WRONG_VERSION_NUMBER",
@@ -89,10 +90,28 @@ def _is_tls_error(error: BaseException) -> bool:
     return False
 
 
+def _speaks_plain_http(error: httpx.TransportError, url: str) -> bool:
+    """Whether an https ``url`` that failed below HTTP is a plain HTTP server: OpenSSL says so,
+    or the TLS handshake got no answer (a server waiting for a request line) but plain HTTP on
+    the same port does."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return False
+    if _is_tls_error(error) and any(sign in str(error) for sign in PLAIN_HTTP_SIGNS):
+        return True
+    if not isinstance(error, (httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError)):
+        return False
+    try:
+        httpx.get(f"http://{parts.netloc}/", timeout=PLAIN_HTTP_PROBE_TIMEOUT)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
 def transport_error(error: httpx.TransportError, url: str) -> ClientError:
     """A ClientError naming what went wrong below HTTP while talking to ``url``."""
     host = urlsplit(url).netloc or url
-    if _is_tls_error(error) and any(m in str(error) for m in PLAIN_HTTP_SIGNS):
+    if _speaks_plain_http(error, url):
         return ClientError(
             f"the server speaks plain HTTP, not HTTPS, at {host}: log in with its http:// URL "
             "(or put TLS in front of it)"
@@ -241,7 +260,8 @@ class RemoteDevClient:
             try:
                 response = self.http.request(method, url, **kwargs)
             except httpx.TransportError as e:
-                if may_retry(attempt) and not _is_tls_error(e):
+                refused = end is not None and isinstance(e, httpx.ConnectError)  # the transport
+                if may_retry(attempt) and not _is_tls_error(e) and not refused:  # retried it
                     time.sleep(delays[attempt])
                     continue
                 raise transport_error(e, str(self.http.base_url.join(url))) from e

@@ -23,7 +23,7 @@ from .vscode import VSCodeError
 START_HINT = "rerun with --start to start it (or start it from the hub)"
 #: Seconds the first request of a command (GET info) may take: a hub or server that is down, or
 #: accepts connections and never answers, fails the command this fast.
-FIRST_CONTACT_TIMEOUT = 4.0
+FIRST_CONTACT_TIMEOUT = 3.0
 JSON_FLAG = {"json": ({"RemoteDevCommand": {"json_output": True}}, "Machine-readable JSON output.")}
 START_FLAG = {
     "start": (

@@ -6,9 +6,9 @@ hook runs ``cycle --wait 30``) or wherever the workspace lives. On a laptop, ``j
 git status|sync`` (:mod:`jupyter_remote_dev.client.git_cmd`) ask the server instead.
 
 ``cycle`` and ``status`` use the settings the running server recorded (its command line and
-config files included, see :mod:`.record`); ``init``, and every command where no server recorded any, uses the
-``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set (``init`` with the recorded commit
-rules). Options override both.
+config files included, see :mod:`.record`); ``init``, and every command where no server
+recorded any, uses the ``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set (``init`` with
+the recorded commit rules). Options override both.
 """
 
 from __future__ import annotations
