@@ -218,7 +218,9 @@ class SubcommandApp(CommandApp):
             hoisted, argv = hoisted + argv[:size], argv[size:]
         if argv and argv[0] in self.subcommands:
             return JupyterApp.parse_command_line(self, [argv[0], *hoisted, *argv[1:]])
-        return super().parse_command_line(hoisted + argv)
+        if hoisted and not argv:
+            self.usage_error(f"{' '.join(hoisted)} needs a command after it")
+        return super().parse_command_line(argv)
 
     def start(self):
         if self.subapp is not None:
