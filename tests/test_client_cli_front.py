@@ -160,10 +160,10 @@ def dead_ports():
 
 
 async def test_a_dead_hub_fails_within_5_s_and_status_shows_the_binding(
-    laptop,
-    server_url,
-    token,
-    dead_ports,  # noqa: F811
+    laptop,  # noqa: F811
+    server_url,  # noqa: F811
+    token,  # noqa: F811
+    dead_ports,
 ):
     logged_in = await login(laptop, server_url, token)
     assert (await cli(logged_in, "init")).returncode == 0

@@ -33,11 +33,11 @@ def remote_dev_config(bare):
 
 
 async def test_laptop_git_status_and_sync_ask_the_server(
-    laptop,
-    server_url,
-    token,
+    laptop,  # noqa: F811
+    server_url,  # noqa: F811
+    token,  # noqa: F811
     jp_root_dir,
-    bare,  # noqa: F811
+    bare,
 ):
     """The laptop has no Git sync settings; the server has: status and sync report the server's."""
     logged_in = await login(laptop, server_url, token)
@@ -59,8 +59,8 @@ async def test_laptop_git_status_and_sync_ask_the_server(
 
 @pytest.mark.parametrize("remote_dev_config", [{"git_repo": ""}])
 async def test_laptop_git_status_says_the_server_is_not_configured(
-    laptop,
-    server_url,
+    laptop,  # noqa: F811
+    server_url,  # noqa: F811
     token,  # noqa: F811
 ):
     logged_in = await login(laptop, server_url, token)
