@@ -1,4 +1,5 @@
-"""``ray status`` and ``git status`` through the real CLI: the state, or "not configured: set X"."""
+"""``ray status`` and ``git local status`` (in the pod) through the real CLI: the state, or "not
+configured: set X". The laptop's ``git status``: tests/test_client_git_cmd.py."""
 
 from __future__ import annotations
 
@@ -67,9 +68,9 @@ def test_cli_git_status_not_configured_then_state(laptop, tmp_path):  # noqa: F8
     with the same message when piped); with one, after init: repo, branch, ahead/behind and
     the last cycle on a terminal, the git/status object when piped."""
     env = {k: v for k, v in laptop["env"].items() if not k.startswith("JUPYTER_REMOTE_DEV_GIT")}
-    code, out, err = on_a_terminal(env, "git", "status")
+    code, out, err = on_a_terminal(env, "git", "local", "status")
     assert (code, out, err) == (1, NOT_CONFIGURED + "\n", "")
-    piped = subprocess.run([CLI, "git", "status"], capture_output=True, text=True, env=env)
+    piped = subprocess.run([CLI, "git", "local", "status"], capture_output=True, text=True, env=env)
     assert piped.returncode == 1 and piped.stderr == ""
     assert json.loads(piped.stdout) == {"configured": False, "message": NOT_CONFIGURED}
     bare = make_remote(tmp_path, {"README.md": "hello\n"})
@@ -77,12 +78,14 @@ def test_cli_git_status_not_configured_then_state(laptop, tmp_path):  # noqa: F8
     env.update(
         JUPYTER_REMOTE_DEV_GIT_REPO=str(bare), JUPYTER_REMOTE_DEV_GIT_WORKSPACE=str(workspace)
     )
-    assert subprocess.run([CLI, "git", "init"], env=env, capture_output=True).returncode == 0
-    code, out, err = on_a_terminal(env, "git", "status")
+    assert (
+        subprocess.run([CLI, "git", "local", "init"], env=env, capture_output=True).returncode == 0
+    )
+    code, out, err = on_a_terminal(env, "git", "local", "status")
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == f"repo {bare} -> {workspace}"
     assert lines[1].startswith("branch remote-dev/") and "0 ahead, 0 behind" in lines[1]
     assert lines[2].startswith("last cycle ") and ": ok: " in lines[2]
-    piped = subprocess.run([CLI, "git", "status"], capture_output=True, text=True, env=env)
+    piped = subprocess.run([CLI, "git", "local", "status"], capture_output=True, text=True, env=env)
     assert json.loads(piped.stdout)["workspace"] == str(workspace)

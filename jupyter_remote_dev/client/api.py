@@ -24,6 +24,14 @@ from .profiles import HubTarget, Profile
 API_PREFIX = "remote-dev/api/"
 RETRY_DELAYS = (0.25, 0.75, 2.0)
 TRANSIENT_STATUS = {502, 503, 504}
+PLAIN_HTTP_PROBE_TIMEOUT = 1.0
+#: What OpenSSL says when a TLS handshake gets a plain HTTP answer (1.1/3.0, 3.2+ wordings).
+PLAIN_HTTP_SIGNS = (
+    "WRONG_VERSION_NUMBER",
+    "wrong version number",
+    "record layer failure",
+    "http request",
+)
 
 
 class ClientError(Exception):
@@ -82,9 +90,32 @@ def _is_tls_error(error: BaseException) -> bool:
     return False
 
 
+def _speaks_plain_http(error: httpx.TransportError, url: str) -> bool:
+    """Whether an https ``url`` that failed below HTTP is a plain HTTP server: OpenSSL says so,
+    or the TLS handshake got no answer (a server waiting for a request line) but plain HTTP on
+    the same port does."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return False
+    if _is_tls_error(error) and any(sign in str(error) for sign in PLAIN_HTTP_SIGNS):
+        return True
+    if not isinstance(error, (httpx.ConnectTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError)):
+        return False
+    try:
+        httpx.get(f"http://{parts.netloc}/", timeout=PLAIN_HTTP_PROBE_TIMEOUT)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
 def transport_error(error: httpx.TransportError, url: str) -> ClientError:
     """A ClientError naming what went wrong below HTTP while talking to ``url``."""
     host = urlsplit(url).netloc or url
+    if _speaks_plain_http(error, url):
+        return ClientError(
+            f"the server speaks plain HTTP, not HTTPS, at {host}: log in with its http:// URL "
+            "(or put TLS in front of it)"
+        )
     if _is_tls_error(error):
         return ClientError(
             f"TLS error talking to {host}: {error}. If the server uses a private CA, log in again "
@@ -204,19 +235,37 @@ class RemoteDevClient:
         return API_PREFIX + quote(path, safe="/")
 
     def request(
-        self, method: str, url: str, *, idempotent: bool = False, **kwargs
+        self,
+        method: str,
+        url: str,
+        *,
+        idempotent: bool = False,
+        budget: float | None = None,
+        **kwargs,
     ) -> httpx.Response:
-        """Send one request; raise ClientError on failure; retry transient errors if idempotent."""
+        """Send one request; raise ClientError on failure; retry transient errors if idempotent.
+
+        ``budget``: the most seconds all attempts together may take (each one's timeout)."""
         delays = RETRY_DELAYS if idempotent else ()
+        end = None if budget is None else time.monotonic() + budget
+
+        def may_retry(attempt: int) -> bool:
+            if attempt >= len(delays):
+                return False
+            return end is None or time.monotonic() + delays[attempt] < end
+
         for attempt in range(len(delays) + 1):
+            if end is not None:
+                kwargs["timeout"] = max(end - time.monotonic(), 0.1)
             try:
                 response = self.http.request(method, url, **kwargs)
             except httpx.TransportError as e:
-                if attempt < len(delays) and not _is_tls_error(e):
+                refused = end is not None and isinstance(e, httpx.ConnectError)  # the transport
+                if may_retry(attempt) and not _is_tls_error(e) and not refused:  # retried it
                     time.sleep(delays[attempt])
                     continue
                 raise transport_error(e, str(self.http.base_url.join(url))) from e
-            if response.status_code in TRANSIENT_STATUS and attempt < len(delays):
+            if response.status_code in TRANSIENT_STATUS and may_retry(attempt):
                 if not (self.hub and response.status_code == 503):
                     time.sleep(delays[attempt])
                     continue
@@ -250,9 +299,9 @@ class RemoteDevClient:
             hubstate.explain(response, self.hub, self.profile.token, self.profile.verify)
         raise_for_status(response, self.hub)
 
-    def info(self) -> dict[str, Any]:
-        """GET info: version, features, limits."""
-        response = self.request("GET", self.api_url("info"), idempotent=True)
+    def info(self, timeout: float | None = None) -> dict[str, Any]:
+        """GET info: version, features, limits (within ``timeout`` seconds, retries included)."""
+        response = self.request("GET", self.api_url("info"), idempotent=True, budget=timeout)
         try:
             info = response.json()
         except ValueError:

@@ -31,7 +31,7 @@ class RemoteDevApp(SubcommandApp):
         "resolve": ("jupyter_remote_dev.client.projectcmd.ResolveApp", "Settle a sync conflict."),
         "run": ("jupyter_remote_dev.client.commands.RunApp", "Run a command on the server."),
         "vscode": ("jupyter_remote_dev.client.synccmd.VSCodeApp", "Write VS Code tasks."),
-        "git": ("jupyter_remote_dev.gitsync.cli.GitApp", "Two-way Git sync: init, cycle, status."),
+        "git": ("jupyter_remote_dev.client.git_cmd.GitApp", "The server's Git sync: status, sync."),
         "ray": (
             "jupyter_remote_dev.client.ray_cmd.RayApp",
             "Ray: status, submit, jobs, logs.",
@@ -52,3 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in UNUSED_OPTIONAL_MODULES:
         sys.modules.setdefault(name, None)  # no effect where the module is already imported
     RemoteDevApp.launch_instance(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -21,6 +21,22 @@ from .ui import Output
 from .vscode import VSCodeError
 
 START_HINT = "rerun with --start to start it (or start it from the hub)"
+#: Seconds the first request of a command (GET info) may take: a hub or server that is down, or
+#: accepts connections and never answers, fails the command this fast.
+FIRST_CONTACT_TIMEOUT = 3.0
+JSON_FLAG = {"json": ({"RemoteDevCommand": {"json_output": True}}, "Machine-readable JSON output.")}
+START_FLAG = {
+    "start": (
+        {"RemoteDevCommand": {"start_server": True}},
+        "Start a stopped hub server without asking.",
+    )
+}
+
+
+class CommandLineError(ClientError):
+    """A command line that cannot run as given: exit 2, like an unknown option."""
+
+    exit_code = 2
 
 
 class RemoteDevCommand(CommandApp):
@@ -38,14 +54,7 @@ class RemoteDevCommand(CommandApp):
         help="If a hub user server is not running, start it through the hub API without asking.",
     )
     aliases = {**base_aliases, "profile": "RemoteDevCommand.profile"}
-    flags = {
-        **base_flags,
-        "json": ({"RemoteDevCommand": {"json_output": True}}, "Machine-readable JSON output."),
-        "start": (
-            {"RemoteDevCommand": {"start_server": True}},
-            "Start a stopped hub server without asking.",
-        ),
-    }
+    flags = dict(base_flags)
 
     @property
     def out(self) -> Output:
@@ -75,6 +84,30 @@ class RemoteDevCommand(CommandApp):
 
     def load_profile(self, fallback: str | None = None) -> Profile:
         return profiles.load(self.profile or fallback)
+
+    def connect(self, profile: Profile) -> RemoteDevClient:
+        """A client for ``profile`` whose server answered ``GET info`` (kept as
+        ``server_info``) within FIRST_CONTACT_TIMEOUT; a stopped hub server is offered a start."""
+        client = RemoteDevClient(profile)
+        try:
+            self.server_info = self.with_server(
+                profile, lambda: client.info(timeout=FIRST_CONTACT_TIMEOUT)
+            )
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def folder_client(self) -> RemoteDevClient:
+        """:meth:`connect` with --profile, else the synced folder's profile, else the default."""
+        root = find_root(Path.cwd())
+        folder_profile = None
+        if root is not None:
+            try:
+                folder_profile = SyncState.load(root).profile
+            except StateError:
+                pass
+        return self.connect(self.load_profile(folder_profile))
 
     def with_server(self, profile: Profile, work):
         """Run ``work()``; if the hub says the server is stopped, offer to start it and retry."""
@@ -111,10 +144,11 @@ class RemoteDevCommand(CommandApp):
 
 
 class LoginApp(RemoteDevCommand):
-    """Log in to a Jupyter server: jupyter remote-dev login URL [--profile NAME] [--token-stdin]."""
+    """Log in to a Jupyter server (the token is asked for, never an argument)."""
 
     name = "jupyter-remote-dev-login"
     description = __doc__
+    synopsis = "URL [--profile NAME] [--token-stdin] [--ca-bundle PEM]"
     token_stdin = Bool(False, config=True, help="Read the token from the first line of stdin.")
     ca_bundle = Unicode(
         "", config=True, help="CA bundle (PEM) to verify the server's TLS certificate."
@@ -123,15 +157,15 @@ class LoginApp(RemoteDevCommand):
     aliases = {**RemoteDevCommand.aliases, "ca-bundle": "LoginApp.ca_bundle"}
     flags = {
         **RemoteDevCommand.flags,
+        **JSON_FLAG,
+        **START_FLAG,
         "token-stdin": ({"LoginApp": {"token_stdin": True}}, "Read the token from stdin."),
         "insecure": ({"LoginApp": {"insecure": True}}, "Skip TLS certificate checks."),
     }
 
     def run(self) -> int:
         if len(self.extra_args) != 1:
-            raise ClientError(
-                "usage: jupyter remote-dev login URL (the token is never an argument)"
-            )
+            raise CommandLineError(f"usage: {self.usage} (the token is never an argument)")
         given = profiles.read_server_url(self.extra_args[0])
         url, target = given.url, given.hub
         token = profiles.read_token(self.token_stdin)
@@ -142,8 +176,8 @@ class LoginApp(RemoteDevCommand):
             self.check_hub_identity(target, token, verify, given.guessed_server)
             profile.kind, profile.user = "hub", target.user
             profile.server_name, profile.hub_api_url = target.server_name, target.hub_api_url
-        with RemoteDevClient(profile) as client:
-            info = self.with_server(profile, client.info)
+        with self.connect(profile):
+            info = self.server_info
         path = profiles.save(profile)
         who = f" as {profile.user}" if profile.user else ""
         self.out.line(
@@ -175,10 +209,12 @@ class LoginApp(RemoteDevCommand):
 
 
 class LogoutApp(RemoteDevCommand):
-    """Forget a profile and its token: jupyter remote-dev logout [--profile NAME]."""
+    """Forget a profile and its token (revoke the token on the hub too)."""
 
     name = "jupyter-remote-dev-logout"
     description = __doc__
+    synopsis = "[--profile NAME]"
+    flags = {**RemoteDevCommand.flags, **JSON_FLAG}
 
     def run(self) -> int:
         name = profiles.profile_name(self.profile)
@@ -190,36 +226,41 @@ class LogoutApp(RemoteDevCommand):
 
 
 class StatusApp(RemoteDevCommand):
-    """Show the profile, the server and, inside a synced folder, what a sync would do."""
+    """Show the profile, the server and, inside a synced folder, its binding and what a sync
+    would do. The binding and its conflicts are shown even when the server cannot be reached."""
 
     name = "jupyter-remote-dev-status"
     description = __doc__
+    synopsis = "[--profile NAME] [--json]"
+    flags = {**RemoteDevCommand.flags, **JSON_FLAG, **START_FLAG}
 
     def run(self) -> int:
         root = find_root(Path.cwd())
         state = SyncState.load(root) if root else None
         profile = self.load_profile(state.profile if state else None)
-        with RemoteDevClient(profile) as client:
-            info = self.with_server(profile, client.info)
-            result = {"profile": profile.public_dict(), "server": info}
-            self.out.line(f"profile {profile.name!r}: {profile.url}")
+        result = {"profile": profile.public_dict()}
+        self.out.line(f"profile {profile.name!r}: {profile.url}")
+        if state:
+            result["folder"] = {
+                "root": str(root),
+                "remote_dir": state.remote_dir,
+                "conflicts": conflict_list(state),
+            }
+            self.out.line(f"folder {root} <-> /{state.remote_dir}")
+            for conflict in result["folder"]["conflicts"]:
+                self.out.line(
+                    f"  conflict {conflict['path']}: the server's version is in "
+                    f"{conflict['remote_copy']}; settle it with `jupyter remote-dev resolve "
+                    f"--keep local|remote {conflict['path']}`"
+                )
+        with self.connect(profile) as client:
+            info = result["server"] = self.server_info
             enabled = ", ".join(k for k, on in info["features"].items() if on) or "none"
             self.out.line(f"server: jupyter-remote-dev {info['version']}; features: {enabled}")
             if state:
                 summary = Transfer(client, state).plan().summary()
-                result["folder"] = {
-                    "root": str(root),
-                    "remote_dir": state.remote_dir,
-                    "pending": summary,
-                }
-                self.out.line(f"folder {root} <-> /{state.remote_dir}: {describe_summary(summary)}")
-                result["folder"]["conflicts"] = conflict_list(state)
-                for conflict in result["folder"]["conflicts"]:
-                    self.out.line(
-                        f"  conflict {conflict['path']}: the server's version is in "
-                        f"{conflict['remote_copy']}; settle it with `jupyter remote-dev resolve "
-                        f"--keep local|remote {conflict['path']}`"
-                    )
+                result["folder"]["pending"] = summary
+                self.out.line(f"pending: {describe_summary(summary)}")
         self.out.result(result)
         return 0
 
@@ -237,27 +278,31 @@ def describe_summary(summary: dict[str, int]) -> str:
 
 
 class RunApp(RemoteDevCommand):
-    """Run a command on the server: jupyter remote-dev run [--cwd DIR] -- CMD...
+    """Run a command on the server, like `ssh host CMD`: everything from CMD on is the command's.
 
-    stdin is forwarded as it comes (--no-stdin: none); output streams to the matching local
-    streams; the exit code is the remote one (127/126: not found/not executable, 255: the
-    connection was lost). Inside a synced folder the default cwd is the matching server folder.
+    Options go before CMD (`--` before it is accepted too). stdin is forwarded as it comes
+    (--no-stdin: none); output streams to the matching local streams; the exit code is the remote
+    one (127/126: not found/not executable, 255: the connection was lost). Inside a synced folder
+    the default cwd is the matching server folder.
     """
 
     name = "jupyter-remote-dev-run"
     description = __doc__
+    synopsis = "[OPTIONS] CMD [ARGS...]"
+    command_at_first_word = True
     cwd = Unicode(None, allow_none=True, config=True, help="Server folder to run in.")
     timeout = Float(0.0, config=True, help="Stop the command after this many seconds (0: never).")
     no_stdin = Bool(False, config=True, help="Give the command no stdin (like ssh -n).")
     aliases = {**RemoteDevCommand.aliases, "cwd": "RunApp.cwd", "timeout": "RunApp.timeout"}
     flags = {
         **RemoteDevCommand.flags,
+        **START_FLAG,
         "no-stdin": ({"RunApp": {"no_stdin": True}}, "Do not forward stdin (like ssh -n)."),
     }
 
     def run(self) -> int:
         if not self.extra_args:
-            raise ClientError("usage: jupyter remote-dev run [--cwd DIR] -- CMD [ARGS...]")
+            raise CommandLineError(f"usage: {self.usage}")
         root = find_root(Path.cwd())
         state = SyncState.load(root) if root else None
         cwd = self.cwd
@@ -265,7 +310,7 @@ class RunApp(RemoteDevCommand):
             relative = state.relative(Path.cwd())
             cwd = state.remote_dir if relative == "." else state.remote_path(relative)
         profile = self.load_profile(state.profile if state else None)
-        with RemoteDevClient(profile) as client:
+        with self.connect(profile) as client:
             return self.with_server(
                 profile,
                 lambda: run_remote(

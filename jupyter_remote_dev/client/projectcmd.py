@@ -6,8 +6,8 @@ from pathlib import Path
 
 from traitlets import Enum
 
-from .api import ClientError, RemoteDevClient
 from .binding import BindingError, check_bindable, default_remote, parse_remote, project_relative
+from .commands import JSON_FLAG, START_FLAG, CommandLineError
 from .exitcodes import OK
 from .state import STATE_DIR, StateError, SyncState, find_root
 from .synccmd import _TransferCommand
@@ -16,7 +16,7 @@ from .transfer import Transfer
 
 
 class InitApp(_TransferCommand):
-    """Bind a project folder to a server folder: init [PROJECT_DIR] [--remote DIR].
+    """Bind a project folder to a server folder.
 
     The default server folder is named like the local one; `--remote .` binds the whole server
     root. Nothing is sent: run `sync` next.
@@ -24,10 +24,13 @@ class InitApp(_TransferCommand):
 
     name = "jupyter-remote-dev-init"
     description = __doc__
+    synopsis = "[PROJECT_DIR] [--remote DIR] [--profile NAME]"
+    flags = {**_TransferCommand.flags, **JSON_FLAG}
+    aliases = {**_TransferCommand.aliases, **_TransferCommand.remote_alias}
 
     def run(self) -> int:
         if len(self.extra_args) > 1:
-            raise ClientError("usage: jupyter remote-dev init [PROJECT_DIR] [--remote DIR]")
+            raise CommandLineError(f"usage: {self.usage}")
         folder = Path(self.extra_args[0] if self.extra_args else ".").resolve()
         remote = default_remote(folder) if self.remote is None else parse_remote(self.remote)
         if not folder.is_dir():
@@ -52,7 +55,7 @@ class InitApp(_TransferCommand):
 
 
 class ResolveApp(_TransferCommand):
-    """Settle a sync conflict: resolve --keep local|remote PATH...
+    """Settle a sync conflict.
 
     `local` sends your file over the server's; `remote` takes the server's file. The conflict copy
     (`name.remote-<hash>.ext`) is removed unless you edited it.
@@ -60,6 +63,8 @@ class ResolveApp(_TransferCommand):
 
     name = "jupyter-remote-dev-resolve"
     description = __doc__
+    synopsis = "--keep local|remote PATH..."
+    flags = {**_TransferCommand.flags, **JSON_FLAG, **START_FLAG}
     keep = Enum(
         ["local", "remote"], None, allow_none=True, config=True, help="Which version to keep."
     )
@@ -67,7 +72,7 @@ class ResolveApp(_TransferCommand):
 
     def run(self) -> int:
         if not self.extra_args or self.keep is None:
-            raise ClientError("usage: jupyter remote-dev resolve --keep local|remote PATH...")
+            raise CommandLineError(f"usage: {self.usage}")
         cwd = Path.cwd().resolve()
         state = self.open_project(cwd, may_bind=False)
         relatives = [project_relative(state.root, a, cwd) for a in self.extra_args]
@@ -75,7 +80,7 @@ class ResolveApp(_TransferCommand):
             if relative not in state.conflicts:
                 raise StateError(f"{relative or '.'} is not in conflict (`status` lists conflicts)")
         profile = self.load_profile(state.profile)
-        with RemoteDevClient(profile) as client:
+        with self.connect(profile) as client:
             moves = Transfer(client, state)
             try:
                 for relative in relatives:

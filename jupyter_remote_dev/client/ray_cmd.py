@@ -20,7 +20,7 @@ from ..errors import RemoteDevError
 from ..files.manifest import DEFAULT_IGNORE_PATTERNS
 from ..ray.package import package_working_dir
 from .api import ClientError, RemoteDevClient
-from .commands import RemoteDevCommand
+from .commands import JSON_FLAG, START_FLAG, CommandLineError, RemoteDevCommand
 from .state import StateError, SyncState, find_root
 
 TERMINAL = {"STOPPED", "SUCCEEDED", "FAILED"}
@@ -30,24 +30,11 @@ UPLOAD_LIMIT = 1024**3  # the server applies its own, smaller, ray_max_working_d
 class RayCommand(RemoteDevCommand):
     """The shared CLI base (profile, errors, --json) plus a client for the profile."""
 
+    flags = {**RemoteDevCommand.flags, **START_FLAG}
+
     def client(self) -> RemoteDevClient:
-        """A client for --profile, else the synced folder's profile, else the default; a stopped
-        hub server is found (and started, with --start) before the first Ray call."""
-        root = find_root(Path.cwd())
-        folder_profile = None
-        if root is not None:
-            try:
-                folder_profile = SyncState.load(root).profile
-            except StateError:
-                pass
-        profile = self.load_profile(folder_profile)
-        client = RemoteDevClient(profile)
-        try:
-            self.with_server(profile, client.info)
-        except BaseException:
-            client.close()
-            raise
-        return client
+        """A client for the folder's profile whose server answered (see folder_client)."""
+        return self.folder_client()
 
     def fail(self, message: str) -> None:
         raise ClientError(message)
@@ -93,6 +80,7 @@ class RayStatusApp(RayCommand):
 
     name = "jupyter-remote-dev-ray-status"
     description = __doc__
+    flags = {**RayCommand.flags, **JSON_FLAG}
 
     def run(self) -> int:
         with self.client() as client:
@@ -136,10 +124,12 @@ def describe_ray_status(status: dict) -> list[str]:
 
 
 class RaySubmitApp(RayCommand):
-    """Submit a job: jupyter remote-dev ray submit [--working-dir=DIR] -- python train.py"""
+    """Submit a job; everything from CMD on is the job's entrypoint."""
 
     name = "jupyter-remote-dev-ray-submit"
     description = __doc__
+    synopsis = "[--working-dir=DIR | --upload=DIR] [OPTIONS] CMD [ARGS...]"
+    command_at_first_word = True
     working_dir = Unicode(
         None,
         allow_none=True,
@@ -211,7 +201,7 @@ class RaySubmitApp(RayCommand):
     def run(self) -> int:
         argv = list(self.extra_args)
         if not argv:
-            self.fail("nothing to run: jupyter remote-dev ray submit -- python train.py")
+            raise CommandLineError(f"nothing to run: {self.usage}")
         entrypoint = shlex.join(argv)  # Ray runs the entrypoint through a shell
         try:
             runtime_env = json.loads(self.runtime_env_json or "{}")
@@ -253,6 +243,7 @@ class RayJobsApp(RayCommand):
     all = Bool(False, config=True, help="List every job on the cluster, not only yours.")
     flags = {
         **RayCommand.flags,
+        **JSON_FLAG,
         "all": ({"RayJobsApp": {"all": True}}, "List every job on the cluster."),
     }
 
@@ -279,10 +270,11 @@ class RayJobsApp(RayCommand):
 
 
 class RayLogsApp(RayCommand):
-    """Print a job's logs: jupyter remote-dev ray logs ID [--follow]"""
+    """Print a job's logs (--follow: until it ends)."""
 
     name = "jupyter-remote-dev-ray-logs"
     description = __doc__
+    synopsis = "ID [--follow]"
     follow_logs = Bool(False, config=True, help="Keep printing until the job ends.")
     flags = {
         **RayCommand.flags,
@@ -300,10 +292,11 @@ class RayLogsApp(RayCommand):
 
 
 class RayStopApp(RayCommand):
-    """Stop a job: jupyter remote-dev ray stop ID"""
+    """Stop a job."""
 
     name = "jupyter-remote-dev-ray-stop"
     description = __doc__
+    synopsis = "ID"
 
     def run(self) -> int:
         job_id = _one_id(self)
@@ -327,7 +320,6 @@ class RayApp(SubcommandApp):
     """Ray through the Jupyter server: status, submit, jobs, logs, stop."""
 
     name = "jupyter-remote-dev-ray"
-    command = "jupyter remote-dev ray"
     description = __doc__
     subcommands = described(
         status=RayStatusApp, submit=RaySubmitApp, jobs=RayJobsApp, logs=RayLogsApp, stop=RayStopApp

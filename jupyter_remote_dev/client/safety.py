@@ -27,8 +27,5 @@ def deletion_warning(plan: Plan, max_share: float) -> str | None:
         if not total or not count:
             continue
         if count == total or (count >= MIN_DELETIONS and count > max_share * total):
-            return (
-                f"this sync would delete {count} of the {total} files {where}; stopped for "
-                "safety (rerun with --force to go ahead)"
-            )
+            return f"this sync would delete {count} of the {total} files {where}"
     return None

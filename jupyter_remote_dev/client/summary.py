@@ -24,17 +24,20 @@ def _files(n: int, word: str = "file") -> str:
 
 
 def summary_line(done: list[Action], conflicts: int, seconds: float) -> str:
-    """The summary of the actions carried out (folders count as files, with no bytes)."""
+    """The summary of the actions carried out; an empty folder counts as a folder."""
 
-    def moved(kind: str) -> tuple[int, int]:
+    def moved(kind: str) -> str:
         actions = [a for a in done if a.kind == kind]
-        return len(actions), sum(a.size for a in actions if not a.is_folder)
+        folders = sum(1 for a in actions if a.is_folder)
+        size = sum(a.size for a in actions if not a.is_folder)
+        counted = _files(len(actions) - folders)
+        if folders:
+            counted += f" and {_files(folders, 'folder')}"
+        return f"{counted} ({human_bytes(size)})"
 
-    (pushed, up), (pulled, down) = moved(PUSH), moved(PULL)
     here = sum(1 for a in done if a.kind == DELETE_LOCAL)
     there = sum(1 for a in done if a.kind == DELETE_REMOTE)
     return (
-        f"pushed {_files(pushed)} ({human_bytes(up)}), pulled {_files(pulled)} "
-        f"({human_bytes(down)}), deleted {here} here and {there} there, "
+        f"pushed {moved(PUSH)}, pulled {moved(PULL)}, deleted {here} here and {there} there, "
         f"{_files(conflicts, 'conflict')}, {seconds:.1f} s"
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 from traitlets import Bool, Float, Int, Unicode
 
 from . import profiles
-from .api import ClientError, RemoteDevClient
+from .api import ClientError
 from .binding import (
     BindingError,
     ask,
@@ -22,7 +22,13 @@ from .binding import (
     parse_remote,
     project_relative,
 )
-from .commands import RemoteDevCommand, describe_summary
+from .commands import (
+    JSON_FLAG,
+    START_FLAG,
+    CommandLineError,
+    RemoteDevCommand,
+    describe_summary,
+)
 from .exitcodes import CONFLICTS, FAILED, HALTED, OK
 from .planner import HIDDEN_REASON, IGNORED_REASON
 from .safety import deletion_warning
@@ -62,15 +68,14 @@ class _TransferCommand(RemoteDevCommand):
         help="The safety halt: a sync that would delete all of one side's files, or more than "
         "this share of them (and at least 3), stops and asks unless --force.",
     )
-    aliases = {
-        **RemoteDevCommand.aliases,
-        "remote": "_TransferCommand.remote",
-        "max-delete-share": "_TransferCommand.max_delete_share",
+    # each command names the options it takes, from these
+    remote_alias = {"remote": "_TransferCommand.remote"}
+    max_delete_alias = {"max-delete-share": "_TransferCommand.max_delete_share"}
+    yes_flag = {
+        "yes": ({"JupyterApp": {"answer_yes": True}}, "Bind an unbound folder without asking.")
     }
-    flags = {
-        **RemoteDevCommand.flags,
-        "yes": ({"JupyterApp": {"answer_yes": True}}, "Bind an unbound folder without asking."),
-        "force": ({"_TransferCommand": {"force": True}}, "Overwrite / go past the safety halt."),
+    force_flag = {
+        "force": ({"_TransferCommand": {"force": True}}, "Overwrite / go past the safety halt.")
     }
 
     def open_project(self, start: Path, may_bind: bool = True) -> SyncState:
@@ -175,13 +180,11 @@ class _TransferCommand(RemoteDevCommand):
 
 
 class SyncApp(_TransferCommand):
-    """Three-way sync of the project folder with its server folder.
-
-    jupyter remote-dev sync [PROJECT_DIR] [--dry-run] [--watch] [--force] [--yes]
-    """
+    """Three-way sync of the project folder with its server folder; --watch keeps syncing."""
 
     name = "jupyter-remote-dev-sync"
     description = __doc__
+    synopsis = "[PROJECT_DIR] [--dry-run] [--watch] [--force] [--yes] [--remote DIR]"
     dry_run = Bool(False, config=True, help="Print the plan and change nothing.")
     watch = Bool(False, config=True, help="After syncing, push every saved file until Ctrl-C.")
     debounce = Int(50, config=True, help="Watch mode: ms of quiet that ends a burst of changes.")
@@ -190,14 +193,23 @@ class SyncApp(_TransferCommand):
     )
     flags = {
         **_TransferCommand.flags,
+        **JSON_FLAG,
+        **START_FLAG,
+        **_TransferCommand.yes_flag,
+        **_TransferCommand.force_flag,
         "dry-run": ({"SyncApp": {"dry_run": True}}, "Show the plan, change nothing."),
         "watch": ({"SyncApp": {"watch": True}}, "Keep pushing saved files until Ctrl-C."),
     }
-    aliases = {**_TransferCommand.aliases, "debounce": "SyncApp.debounce"}
+    aliases = {
+        **_TransferCommand.aliases,
+        **_TransferCommand.remote_alias,
+        **_TransferCommand.max_delete_alias,
+        "debounce": "SyncApp.debounce",
+    }
 
     def run(self) -> int:
         if len(self.extra_args) > 1:
-            raise ClientError("usage: jupyter remote-dev sync [PROJECT_DIR] [--remote DIR]")
+            raise CommandLineError(f"usage: {self.usage}")
         cwd = Path.cwd().resolve()
         start = Path(self.extra_args[0]).resolve() if self.extra_args else cwd
         if not start.is_dir():
@@ -209,7 +221,7 @@ class SyncApp(_TransferCommand):
             )
         state = self.open_project(start)
         profile = self.load_profile(state.profile)
-        with RemoteDevClient(profile) as client:
+        with self.connect(profile) as client:
             plan = self.with_server(profile, Transfer(client, state).plan)
             if self.dry_run:
                 return self.show_plan(plan)
@@ -267,16 +279,29 @@ class _OneWayCommand(_TransferCommand):
 
     direction: tuple[str, ...] = ()
     overwrite_kind = ""
+    synopsis = "PATH... [--force] [--yes] [--remote DIR]"
+    flags = {
+        **_TransferCommand.flags,
+        **JSON_FLAG,
+        **START_FLAG,
+        **_TransferCommand.yes_flag,
+        **_TransferCommand.force_flag,
+    }
+    aliases = {
+        **_TransferCommand.aliases,
+        **_TransferCommand.remote_alias,
+        **_TransferCommand.max_delete_alias,
+    }
 
     def run(self) -> int:
         if not self.extra_args:
-            raise ClientError(f"usage: jupyter remote-dev {self.name.rsplit('-', 1)[1]} PATH...")
+            raise CommandLineError(f"usage: {self.usage}")
         cwd = Path.cwd().resolve()
         root = find_root(cwd) or cwd
         relatives = [project_relative(root, argument, cwd) for argument in self.extra_args]
         state = self.open_project(cwd)
         profile = self.load_profile(state.profile)
-        with RemoteDevClient(profile) as client:
+        with self.connect(profile) as client:
             moves = Transfer(client, state)
             named_files = all(r and not (state.root / r).is_dir() for r in relatives)
             if self.direction == PushApp.direction and named_files:
@@ -329,7 +354,7 @@ def _forced(action, kind: str):
 
 
 class PushApp(_OneWayCommand):
-    """Send files or folders of the project to the server: push PATH... [--force] [--yes]."""
+    """Send files or folders of the project to the server."""
 
     name = "jupyter-remote-dev-push"
     description = __doc__
@@ -338,7 +363,7 @@ class PushApp(_OneWayCommand):
 
 
 class PullApp(_OneWayCommand):
-    """Fetch files or folders of the project from the server: pull PATH... [--force] [--yes]."""
+    """Fetch files or folders of the project from the server."""
 
     name = "jupyter-remote-dev-pull"
     description = __doc__
@@ -347,13 +372,14 @@ class PullApp(_OneWayCommand):
 
 
 class VSCodeApp(_TransferCommand):
-    """Write VS Code tasks (run current file remotely, sync, pull) and run-on-save settings.
-
-    jupyter remote-dev vscode [PROJECT_DIR]: merged into existing .vscode files.
-    """
+    """Write VS Code tasks (run current file remotely, sync, pull) and run-on-save settings,
+    merged into existing .vscode files."""
 
     name = "jupyter-remote-dev-vscode"
     description = __doc__
+    synopsis = "[PROJECT_DIR] [--profile NAME] [--yes] [--remote DIR]"
+    flags = {**_TransferCommand.flags, **JSON_FLAG, **_TransferCommand.yes_flag}
+    aliases = {**_TransferCommand.aliases, **_TransferCommand.remote_alias}
 
     def run(self) -> int:
         local = Path(self.extra_args[0] if self.extra_args else ".").resolve()

@@ -116,9 +116,7 @@ def plan_path(
     if ls == rs:
         return None
     if in_conflict:
-        return Action(
-            CONFLICT, path, local, remote, "still in conflict (settle it with `resolve --keep`)"
-        )
+        return Action(CONFLICT, path, local, remote, "still in conflict")
     local_changed, remote_changed = ls != bs, rs != bs
     if local_changed and not remote_changed:
         if local is None:
