@@ -32,6 +32,9 @@ from jupyter_remote_dev.services.git_remote import service as team_git
 c = get_config()  # noqa: F821 (injected by JupyterHub when it loads this file)
 
 hub_dir = local_hub.state_folder(Path(__file__).resolve().parent.parent)
+# Private to this account (issue 26): what the hub, its services and the users' servers create
+# from now on is 0600 / 0700, as the state folder's existing contents were just made.
+os.umask(0o077)
 
 # ----- network: loopback only -----
 port = local_hub.env_port("JUPYTER_REMOTE_DEV_HUB_PORT", 8000)

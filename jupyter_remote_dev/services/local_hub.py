@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 import socket
+import stat
 import sys
 from pathlib import Path
 
@@ -34,11 +35,25 @@ def env_port(name: str, default: int | None = None) -> int:
 
 
 def state_folder(checkout: Path) -> Path:
-    """``$JUPYTER_REMOTE_DEV_HUB_DIR``, else ``.jupyter-remote-dev-hub/`` in the checkout (0700)."""
+    """``$JUPYTER_REMOTE_DEV_HUB_DIR``, else ``.jupyter-remote-dev-hub/`` in the checkout, private
+    to this account (see ``make_private``), also when it already existed."""
     configured = os.environ.get("JUPYTER_REMOTE_DEV_HUB_DIR", "").strip()
     folder = Path(configured).expanduser() if configured else checkout / ".jupyter-remote-dev-hub"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private(folder)
     return folder.resolve()
+
+
+def make_private(folder: Path) -> None:
+    """Take the group's and others' permissions off ``folder`` and everything in it (folders
+    0700, files 0600, the owner's execute bits kept); symbolic links are not followed."""
+    paths = [str(folder)]
+    for root, dirs, files in os.walk(folder):
+        paths.extend(os.path.join(root, name) for name in dirs + files)
+    for path in paths:
+        mode = os.lstat(path).st_mode
+        if not stat.S_ISLNK(mode) and mode & 0o077:
+            os.chmod(path, stat.S_IMODE(mode) & 0o700)
 
 
 def demo_password(folder: Path, env: str, length: int) -> str:
