@@ -6,6 +6,7 @@ Light on purpose (no JupyterHub or Kubernetes imports): the hub loads it with it
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
@@ -15,6 +16,10 @@ import sys
 from pathlib import Path
 
 READY_MESSAGE = "JupyterHub is now running at"
+TOKEN_CACHE_SECONDS = 10
+"""How long the demo's servers trust the hub's answer about a token (JupyterHub: 300 s)."""
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}
+"""JupyterLab settings defaults of the demo's servers: no news prompt over the sidebar."""
 
 
 def free_port() -> int:
@@ -54,6 +59,15 @@ def make_private(folder: Path) -> None:
         mode = os.lstat(path).st_mode
         if not stat.S_ISLNK(mode) and mode & 0o077:
             os.chmod(path, stat.S_IMODE(mode) & 0o700)
+
+
+def lab_settings(folder: Path) -> Path:
+    """``folder/lab-settings`` with an ``overrides.json`` of ``LAB_OVERRIDES``: JupyterLab's
+    settings defaults, for the servers' ``--LabApp.app_settings_dir``."""
+    settings = folder / "lab-settings"
+    settings.mkdir(mode=0o700, exist_ok=True)
+    (settings / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=2) + "\n")
+    return settings
 
 
 def demo_password(folder: Path, env: str, length: int) -> str:
