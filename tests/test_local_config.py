@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -69,6 +70,20 @@ def test_local_config_state_folder_is_per_checkout(monkeypatch, tmp_path):
     assert folder.stat().st_mode & 0o777 == 0o700
     ignored = (CONFIG.parents[1] / ".gitignore").read_text().splitlines()
     assert ".jupyter-remote-dev-hub/" in ignored
+
+
+def test_local_config_servers_get_lab_defaults_and_a_short_token_cache(monkeypatch, tmp_path):
+    """The servers read Lab's settings defaults (news prompt off) from the state folder and
+    re-ask the hub about a token after 10 s (JupyterHub: 300 s)."""
+    c = load(monkeypatch, tmp_path, JUPYTER_REMOTE_DEV_LOCAL_RAY="0")
+    settings = tmp_path / "state" / "lab-settings"
+    assert c.Spawner.args[:2] == [
+        f"--LabApp.app_settings_dir={settings}",
+        "--HubOAuth.cache_max_age=10",
+    ]
+    overrides = json.loads((settings / "overrides.json").read_text())
+    assert overrides == {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}
+    assert c.Spawner.default_url == "/lab"
 
 
 def test_local_config_makes_an_existing_state_folder_private(monkeypatch, tmp_path):
