@@ -87,7 +87,7 @@ def install_hooks(folder: Path) -> Path:
     hook = folder / "pre-receive"
     partial = folder / ".pre-receive.tmp"
     partial.write_text(HOOK.format(python=shlex.quote(sys.executable)))
-    partial.chmod(0o755)
+    partial.chmod(0o700)  # the hub's account runs it; nobody else needs to read it
     os.replace(partial, hook)
     return folder
 
