@@ -6,7 +6,8 @@
 - SimpleLocalProcessSpawner: each user's server is a local process with its home in
   ``<state folder>/home/<user>``. The demo users are not system users, so the system-user
   LocalProcessSpawner does not fit; run as root, the servers get ``--allow-root``.
-  Users share this machine's account: a demo, not isolation.
+  Users share this machine's account, so this is not a security boundary: one user's code can
+  read another's files and server token (``/proc/<pid>/environ``). Isolation is Kubernetes'.
 - SharedPasswordAuthenticator: any user name, one shared password
   (``$JUPYTER_REMOTE_DEV_DEMO_PASSWORD``, else one generated once and kept in the state folder);
   the demo admin ``admin`` (``$JUPYTER_REMOTE_DEV_DEMO_ADMINS``) has a password of its own and
@@ -20,7 +21,8 @@
   (default 8000); the hub API, the proxy API, the services and Ray take free ports.
 
 State (database, cookie secret, password, homes, team repository) lives in
-``.jupyter-remote-dev-hub/`` in this checkout, or in ``$JUPYTER_REMOTE_DEV_HUB_DIR``.
+``.jupyter-remote-dev-hub/`` in this checkout, or in ``$JUPYTER_REMOTE_DEV_HUB_DIR``, private to
+the account running the hub (0700 folders, 0600 files).
 The hub prints its URL, the demo users and the password as its last start-up lines.
 """
 
@@ -34,6 +36,9 @@ from jupyter_remote_dev.services.git_remote import service as team_git
 c = get_config()  # noqa: F821 (injected by JupyterHub when it loads this file)
 
 hub_dir = local_hub.state_folder(Path(__file__).resolve().parent.parent)
+# Private to this account (issue 26): what the hub, its services and the users' servers create
+# from now on is 0600 / 0700, as the state folder's existing contents were just made.
+os.umask(0o077)
 
 # ----- network: loopback only -----
 port = local_hub.env_port("JUPYTER_REMOTE_DEV_HUB_PORT", 8000)
@@ -70,8 +75,14 @@ c.SimpleLocalProcessSpawner.home_dir_template = str(hub_dir / "home" / "{usernam
 c.Spawner.default_url = "/lab"
 c.Spawner.http_timeout = 60
 c.JupyterHub.allow_named_servers = True
+c.Spawner.args = [
+    # Lab's settings defaults for the demo: its news prompt would cover the sidebar (fetchNews off)
+    f"--LabApp.app_settings_dir={local_hub.lab_settings(hub_dir)}",
+    # a revoked or expired token stops working on a server within 10 s (hub_config/README.md)
+    f"--HubOAuth.cache_max_age={local_hub.TOKEN_CACHE_SECONDS}",
+]
 if os.getuid() == 0:
-    c.Spawner.args = ["--allow-root"]
+    c.Spawner.args.append("--allow-root")
 # jupyter-remote-dev needs no line here: installing the package enables the server extension
 # (its jupyter_server_config.d file), so every user server started above serves remote-dev/api/.
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +21,11 @@ def load(monkeypatch, tmp_path, **env):
     monkeypatch.setenv("JUPYTER_REMOTE_DEV_DEMO_PASSWORD", "a-demo-password")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config()
+    umask = os.umask(0o022)  # the config sets the hub's umask: keep this process's own
+    try:
+        return PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config()
+    finally:
+        os.umask(umask)
 
 
 def spawner_env(c) -> dict:
@@ -64,6 +70,57 @@ def test_local_config_state_folder_is_per_checkout(monkeypatch, tmp_path):
     assert folder.stat().st_mode & 0o777 == 0o700
     ignored = (CONFIG.parents[1] / ".gitignore").read_text().splitlines()
     assert ".jupyter-remote-dev-hub/" in ignored
+
+
+def test_local_config_servers_get_lab_defaults_and_a_short_token_cache(monkeypatch, tmp_path):
+    """The servers read Lab's settings defaults (news prompt off) from the state folder and
+    re-ask the hub about a token after 10 s (JupyterHub: 300 s)."""
+    c = load(monkeypatch, tmp_path, JUPYTER_REMOTE_DEV_LOCAL_RAY="0")
+    settings = tmp_path / "state" / "lab-settings"
+    assert c.Spawner.args[:2] == [
+        f"--LabApp.app_settings_dir={settings}",
+        "--HubOAuth.cache_max_age=10",
+    ]
+    overrides = json.loads((settings / "overrides.json").read_text())
+    assert overrides == {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}
+    assert c.Spawner.default_url == "/lab"
+
+
+def test_local_config_makes_an_existing_state_folder_private(monkeypatch, tmp_path):
+    """A state folder left readable (and its contents) is tightened to 0700 folders and 0600
+    files (owner's execute bits kept, symlinks untouched); the hub's umask becomes 077."""
+    state = tmp_path / "state"
+    (state / "git" / "hooks").mkdir(parents=True)
+    (state / "jupyterhub.sqlite").write_text("db")
+    (state / "git" / "hooks" / "update").write_text("#!/bin/sh\n")
+    (state / "outside").symlink_to(tmp_path)
+    for path, mode in [
+        (state, 0o755),
+        (state / "git", 0o777),
+        (state / "git" / "hooks", 0o750),
+        (state / "jupyterhub.sqlite", 0o644),
+        (state / "git/hooks/update", 0o775),
+    ]:
+        path.chmod(mode)  # fmt: skip
+    tmp_path.chmod(0o755)
+    c = load(monkeypatch, tmp_path, JUPYTER_REMOTE_DEV_LOCAL_RAY="0")
+    assert c.JupyterHub.cookie_secret_file == str(state / "jupyterhub_cookie_secret")
+    modes = {str(p.relative_to(state)): p.lstat().st_mode & 0o777 for p in state.rglob("*")}
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert {k: modes[k] for k in ("git", "git/hooks", "git/hooks/update", "jupyterhub.sqlite")} == {
+        "git": 0o700,
+        "git/hooks": 0o700,
+        "git/hooks/update": 0o700,
+        "jupyterhub.sqlite": 0o600,
+    }
+    assert [k for k, mode in modes.items() if mode & 0o077 and k != "outside"] == []
+    assert tmp_path.stat().st_mode & 0o777 == 0o755  # the symlink's target is left alone
+    umask = os.umask(0o022)
+    try:
+        PyFileConfigLoader(CONFIG.name, str(CONFIG.parent)).load_config()
+        assert os.umask(0o022) == 0o077
+    finally:
+        os.umask(umask)
 
 
 def test_local_config_password_is_generated_once_and_kept(monkeypatch, tmp_path):

@@ -6,14 +6,20 @@ Light on purpose (no JupyterHub or Kubernetes imports): the hub loads it with it
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
 import socket
+import stat
 import sys
 from pathlib import Path
 
 READY_MESSAGE = "JupyterHub is now running at"
+TOKEN_CACHE_SECONDS = 10
+"""How long the demo's servers trust the hub's answer about a token (JupyterHub: 300 s)."""
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}
+"""JupyterLab settings defaults of the demo's servers: no news prompt over the sidebar."""
 
 
 def free_port() -> int:
@@ -34,11 +40,34 @@ def env_port(name: str, default: int | None = None) -> int:
 
 
 def state_folder(checkout: Path) -> Path:
-    """``$JUPYTER_REMOTE_DEV_HUB_DIR``, else ``.jupyter-remote-dev-hub/`` in the checkout (0700)."""
+    """``$JUPYTER_REMOTE_DEV_HUB_DIR``, else ``.jupyter-remote-dev-hub/`` in the checkout, private
+    to this account (see ``make_private``), also when it already existed."""
     configured = os.environ.get("JUPYTER_REMOTE_DEV_HUB_DIR", "").strip()
     folder = Path(configured).expanduser() if configured else checkout / ".jupyter-remote-dev-hub"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private(folder)
     return folder.resolve()
+
+
+def make_private(folder: Path) -> None:
+    """Take the group's and others' permissions off ``folder`` and everything in it (folders
+    0700, files 0600, the owner's execute bits kept); symbolic links are not followed."""
+    paths = [str(folder)]
+    for root, dirs, files in os.walk(folder):
+        paths.extend(os.path.join(root, name) for name in dirs + files)
+    for path in paths:
+        mode = os.lstat(path).st_mode
+        if not stat.S_ISLNK(mode) and mode & 0o077:
+            os.chmod(path, stat.S_IMODE(mode) & 0o700)
+
+
+def lab_settings(folder: Path) -> Path:
+    """``folder/lab-settings`` with an ``overrides.json`` of ``LAB_OVERRIDES``: JupyterLab's
+    settings defaults, for the servers' ``--LabApp.app_settings_dir``."""
+    settings = folder / "lab-settings"
+    settings.mkdir(mode=0o700, exist_ok=True)
+    (settings / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=2) + "\n")
+    return settings
 
 
 def demo_password(folder: Path, env: str, length: int) -> str:

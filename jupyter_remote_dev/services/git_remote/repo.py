@@ -18,7 +18,12 @@ SAMPLE_FILES = {
 The team repository of the jupyter-remote-dev demo hub. Each user server keeps its
 `team-project/` folder in sync with the branch `remote-dev/<user>` (and merges `main`):
 edit a file in JupyterLab, press "Sync now" in the Remote dev sidebar, and the change is
-committed and pushed to your branch. Nobody else can push to it.
+committed and pushed to your branch. The hub refuses pushes to it made with anyone else's
+token.
+
+This demo hub runs every user under one OS account: it is not a security boundary. Any user's
+commands can read another user's files and server token (`/proc/<pid>/environ`) and push as
+them. Users are isolated on Kubernetes, where each server is its own pod.
 """,
     "analysis/summary.py": '''"""Summarise a small data set."""
 
@@ -83,7 +88,7 @@ def install_hooks(folder: Path) -> Path:
     hook = folder / "pre-receive"
     partial = folder / ".pre-receive.tmp"
     partial.write_text(HOOK.format(python=shlex.quote(sys.executable)))
-    partial.chmod(0o755)
+    partial.chmod(0o700)  # the hub's account runs it; nobody else needs to read it
     os.replace(partial, hook)
     return folder
 
