@@ -13,7 +13,13 @@ SERVER_ROLE_SCOPES = ["users:activity!user", "access:servers!server"]
 
 
 def _items(value) -> list:
-    return value.get_value([]) if isinstance(value, LazyConfigValue) else value
+    """The items a list setting holds so far (a lazy value's without resolving it: it would
+    keep that answer and ignore later additions)."""
+    if not isinstance(value, LazyConfigValue):
+        return value
+    held = value.to_dict()
+    inserted = [item for _, item in held.get("inserts", [])]
+    return [*held.get("prepend", []), *inserted, *held.get("extend", [])]
 
 
 def extend(c, name: str, items: list) -> None:
