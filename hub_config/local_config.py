@@ -30,7 +30,7 @@ import os
 import shutil
 from pathlib import Path
 
-from jupyter_remote_dev.embedded import banner, ports, servers, state
+from jupyter_remote_dev.embedded import banner, hub, ports, state
 from jupyter_remote_dev.services.git_remote import config as team_git
 from jupyter_remote_dev.services.ray_head import config as ray_head
 from jupyter_remote_dev.services.spend_meter import config as spend_meter
@@ -43,45 +43,12 @@ hub_dir = state.state_folder(Path(__file__).resolve().parent.parent)
 # from now on is 0600 / 0700, as the state folder's existing contents were just made.
 os.umask(0o077)
 
-# ----- network: loopback only -----
-port = ports.env_port("JUPYTER_REMOTE_DEV_HUB_PORT", 8000)
-public_url = f"http://127.0.0.1:{port}/"
-c.JupyterHub.ip = "127.0.0.1"
-c.JupyterHub.port = port
-c.JupyterHub.hub_ip = "127.0.0.1"
-c.JupyterHub.hub_port = ports.env_port("JUPYTER_REMOTE_DEV_HUB_API_PORT")
-c.ConfigurableHTTPProxy.api_url = (
-    f"http://127.0.0.1:{ports.env_port('JUPYTER_REMOTE_DEV_PROXY_API_PORT')}"
-)
-c.Spawner.ip = "127.0.0.1"
-
-# ----- state: database and cookie secret in the state folder -----
-c.JupyterHub.db_url = f"sqlite:///{hub_dir / 'jupyterhub.sqlite'}"
-c.JupyterHub.cookie_secret_file = str(hub_dir / "jupyterhub_cookie_secret")
-c.ConfigurableHTTPProxy.pid_file = str(hub_dir / "jupyterhub-proxy.pid")
-
-# ----- authentication: one shared demo password (JupyterHub >= 5.3) -----
-c.JupyterHub.authenticator_class = "shared-password"
-password = state.demo_password(hub_dir, "JUPYTER_REMOTE_DEV_DEMO_PASSWORD", 16)
-c.SharedPasswordAuthenticator.user_password = password
-c.Authenticator.allow_all = True
-demo_admins = os.environ.get("JUPYTER_REMOTE_DEV_DEMO_ADMINS", "admin")  # "" for none
-admins = {name for name in demo_admins.split(",") if name}
-if admins:  # admins log in with their own, longer password (JupyterHub requires 32 characters)
-    c.Authenticator.admin_users = admins
-    admin_password = state.demo_password(hub_dir, "JUPYTER_REMOTE_DEV_DEMO_ADMIN_PASSWORD", 40)
-    c.SharedPasswordAuthenticator.admin_password = admin_password
-
-# ----- user servers: local processes with the extension -----
-c.JupyterHub.spawner_class = "simple"
-c.SimpleLocalProcessSpawner.home_dir_template = str(hub_dir / "home" / "{username}")
-c.Spawner.default_url = "/lab"
-c.Spawner.http_timeout = 60
-c.JupyterHub.allow_named_servers = True
-# Lab's settings defaults (news prompt off), a 10 s token cache, --allow-root when run as root
-c.Spawner.args = servers.server_args(hub_dir, as_root=os.getuid() == 0)
-# jupyter-remote-dev needs no line here: installing the package enables the server extension
-# (its jupyter_server_config.d file), so every user server started above serves remote-dev/api/.
+# ----- the hub: loopback only, state in hub_dir, one shared password, local servers -----
+# (jupyter_remote_dev/embedded/hub.py; hub_config/README.md, "One machine", explains each setting)
+public_url = hub.configure_network(c)
+hub.configure_state(c, hub_dir)
+login = hub.configure_login(c, hub_dir)
+hub.configure_servers(c, hub_dir)
 
 # ----- hub-managed services (jupyter_remote_dev/services/<name>/config.py) -----
 # Each configure(c, ...) adds its service, its roles and scopes, and the user servers' settings,
@@ -92,7 +59,7 @@ c.JupyterHub.load_roles = []
 # Spend: a local OpenCost pricing each server's process tree at OpenCost's default rates, read by
 # the servers' ordinary OpenCost backend (issue 15); and the team and admin spend view on it, where
 # the demo admins see every user (issue 20).
-spend_meter.configure(c, hub_dir, viewers=sorted(admins))
+spend_meter.configure(c, hub_dir, viewers=login.admins)
 # The meter asks the hub for the running servers every few seconds: keep those routine successes
 # out of the hub's log, so the start-up banner stays the last thing a user sees.
 banner.quiet_service_polls(spend_meter.SERVICE_NAME)
@@ -108,13 +75,4 @@ if os.environ.get("JUPYTER_REMOTE_DEV_LOCAL_RAY", "1") != "0" and shutil.which("
     ray_head.configure(c, hub_dir / "ray")
 
 # ----- the last start-up lines: where to go and how to log in -----
-lines = [
-    f"jupyter-remote-dev demo hub: {public_url}",
-    "  users:    any user name, e.g. alice or bob",
-    f"  password: {password}",
-]
-if admins:
-    lines.append(f"  admins:   {', '.join(sorted(admins))} (password: {admin_password})")
-    view = f"{public_url}services/{spend_view.SERVICE_NAME}/"
-    lines.append(f"  spend:    {view} (every user's, for the admins)")
-banner.print_when_ready("\n".join(lines))
+banner.print_when_ready(banner.text(public_url, login, f"services/{spend_view.SERVICE_NAME}/"))

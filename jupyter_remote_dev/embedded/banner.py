@@ -9,6 +9,20 @@ import sys
 READY_MESSAGE = "JupyterHub is now running at"
 
 
+def text(public_url: str, login, spend_view: str) -> str:
+    """Where to go and how to log in (``login``: a :class:`.hub.Login`); the admins' spend view is
+    at ``spend_view`` (a path under the hub's URL)."""
+    lines = [
+        f"jupyter-remote-dev demo hub: {public_url}",
+        "  users:    any user name, e.g. alice or bob",
+        f"  password: {login.password}",
+    ]
+    if login.admins:
+        lines.append(f"  admins:   {', '.join(login.admins)} (password: {login.admin_password})")
+        lines.append(f"  spend:    {public_url}{spend_view} (every user's, for the admins)")
+    return "\n".join(lines)
+
+
 class _AfterReady(logging.Filter):
     """Prints ``text`` right after JupyterHub logs that it is running (so it is the last word)."""
 
