@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jupyter_remote_dev.services.local_hub import TOKEN_CACHE_SECONDS
+from jupyter_remote_dev.embedded.servers import TOKEN_CACHE_SECONDS
 
 from .local_hub_support import REPO, local_hub
 

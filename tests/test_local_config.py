@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from jupyter_remote_dev.services import local_hub
+from jupyter_remote_dev.embedded import banner, ports, state
 
 CONFIG = Path(__file__).resolve().parents[1] / "hub_config" / "local_config.py"
 
@@ -65,7 +65,7 @@ def test_local_config_binds_loopback_and_uses_the_shared_password(monkeypatch, t
 def test_local_config_state_folder_is_per_checkout(monkeypatch, tmp_path):
     """Without JUPYTER_REMOTE_DEV_HUB_DIR the state lives in the checkout (0700)."""
     monkeypatch.delenv("JUPYTER_REMOTE_DEV_HUB_DIR", raising=False)
-    folder = local_hub.state_folder(tmp_path)
+    folder = state.state_folder(tmp_path)
     assert folder == tmp_path / ".jupyter-remote-dev-hub"
     assert folder.stat().st_mode & 0o777 == 0o700
     ignored = (CONFIG.parents[1] / ".gitignore").read_text().splitlines()
@@ -126,14 +126,14 @@ def test_local_config_makes_an_existing_state_folder_private(monkeypatch, tmp_pa
 def test_local_config_password_is_generated_once_and_kept(monkeypatch, tmp_path):
     """A generated password is kept (0600) and reused; a bad port number is a clear error."""
     monkeypatch.delenv("JUPYTER_REMOTE_DEV_DEMO_PASSWORD", raising=False)
-    first = local_hub.demo_password(tmp_path, "JUPYTER_REMOTE_DEV_DEMO_PASSWORD", 16)
+    first = state.demo_password(tmp_path, "JUPYTER_REMOTE_DEV_DEMO_PASSWORD", 16)
     assert len(first) == 16
-    assert local_hub.demo_password(tmp_path, "JUPYTER_REMOTE_DEV_DEMO_PASSWORD", 16) == first
+    assert state.demo_password(tmp_path, "JUPYTER_REMOTE_DEV_DEMO_PASSWORD", 16) == first
     kept = tmp_path / "jupyter_remote_dev_demo_password"
     assert kept.stat().st_mode & 0o777 == 0o600
     monkeypatch.setenv("JUPYTER_REMOTE_DEV_HUB_PORT", "eighty")
     with pytest.raises(SystemExit, match="must be a TCP port number"):
-        local_hub.env_port("JUPYTER_REMOTE_DEV_HUB_PORT", 8000)
+        ports.env_port("JUPYTER_REMOTE_DEV_HUB_PORT", 8000)
 
 
 def test_local_hub_quiet_service_polls_drops_only_that_services_successes():
@@ -141,7 +141,7 @@ def test_local_hub_quiet_service_polls_drops_only_that_services_successes():
     else's requests stay."""
     access = logging.getLogger("tornado.access")
     before = list(access.filters)
-    local_hub.quiet_service_polls("spend-meter")
+    banner.quiet_service_polls("spend-meter")
     try:
 
         def kept(level: int, message: str) -> bool:

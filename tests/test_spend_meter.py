@@ -397,7 +397,7 @@ def test_configure_local_spend_wires_service_role_and_servers(tmp_path, monkeypa
     """The hub config gets the managed service, its role, and the servers' backend variables."""
     from traitlets.config import Config
 
-    from jupyter_remote_dev.services.spend_meter.config import configure_local_spend
+    from jupyter_remote_dev.services.spend_meter.config import configure as configure_local_spend
     from jupyter_remote_dev.services.spend_meter.hub import SCOPES
 
     monkeypatch.setenv("JUPYTER_REMOTE_DEV_SPEND_INTERVAL", "2.5")

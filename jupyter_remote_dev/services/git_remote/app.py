@@ -21,7 +21,7 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ...base.streaming import ClosesUnreadBodyMixin
-from ..lifecycle import until_stopped
+from ...embedded.lifecycle import until_stopped
 from .auth import AuthError, TokenChecker
 from .backend import BackendError, BackendProcess, cgi_environment
 from .quota import Housekeeper, Limits

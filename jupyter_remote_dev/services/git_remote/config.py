@@ -1,14 +1,28 @@
-"""The JupyterHub service definition and the user-server environment for the team repository."""
+"""``configure(c, ...)``: the team repository as a hub-managed service, and the user servers'
+Git sync pointed at it."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from ..compose import extend, grant_servers, grant_users
 from .quota import Limits
 from .repo import REPO_NAME
 
 SERVICE_NAME = "team-git"
+
+
+def configure(
+    c, root: Path, *, public_url: str, port: int, workspace: str = "team-project"
+) -> None:
+    """Add the service (its repositories under ``root``, on 127.0.0.1:``port``) to config ``c``,
+    let every user's tokens and every server's own token use it, and sync each server's
+    ``workspace`` with it (the hub's public URL is ``public_url``)."""
+    extend(c, "services", [service_definition(root, port)])
+    grant_users(c, [access_scope()])
+    grant_servers(c, [access_scope()])
+    c.Spawner.environment.update(user_environment(public_url, workspace))
 
 
 def service_definition(root: Path, port: int, name: str = SERVICE_NAME) -> dict:

@@ -1,21 +1,19 @@
-"""``configure_spend_view(c, ...)``: the team and admin spend view as a hub-managed service."""
+"""``configure(c, ...)``: the team and admin spend view as a hub-managed service.
+
+Platform teams call it as ``configure_spend_view`` (the package exports it under that name).
+"""
 
 from __future__ import annotations
 
 import sys
 
+from ..compose import add_custom_scope, extend
 from .access import SCOPE_DESCRIPTION, SPEND_SCOPE
 
 SERVICE_NAME = "remote-dev-spend"
 
 
-def _extend(c, name: str, items: list) -> None:
-    """Append to a list setting of ``c.JupyterHub`` without dropping what is already there."""
-    existing = c.JupyterHub[name] if name in c.JupyterHub else []
-    c.JupyterHub[name] = [*existing, *items]
-
-
-def configure_spend_view(
+def configure(
     c,
     *,
     cost_backend: str,
@@ -41,9 +39,7 @@ def configure_spend_view(
     Returns the service definition.
     """
     access = f"access:services!service={name}"
-    custom = dict(c.JupyterHub.custom_scopes) if "custom_scopes" in c.JupyterHub else {}
-    custom[SPEND_SCOPE] = {"description": SCOPE_DESCRIPTION}
-    c.JupyterHub.custom_scopes = custom
+    add_custom_scope(c, SPEND_SCOPE, SCOPE_DESCRIPTION)
     service = {
         "name": name,
         "url": f"http://127.0.0.1:{port}",
@@ -78,6 +74,6 @@ def configure_spend_view(
                 "users": list(leads),
             }
         )
-    _extend(c, "services", [service])
-    _extend(c, "load_roles", roles)
+    extend(c, "services", [service])
+    extend(c, "load_roles", roles)
     return service

@@ -1,4 +1,4 @@
-"""What every service of ours does about its end: stop on SIGTERM/SIGINT or when the hub is gone.
+"""How a service of the embedded default ends: on SIGTERM/SIGINT, or when the hub is gone.
 
 JupyterHub stops managed services with SIGINT, then SIGTERM. A hub killed outright cannot, so
 each service also watches its parent and ends itself when re-parented.

@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..ray.launcher import write_state
-from ..ray.local_head import start_local_ray_head
+from ...ray.launcher import write_state
+from ...ray.local_head import start_local_ray_head
 
 log = logging.getLogger("jupyter_remote_dev.ray_head")
 STOP_SECONDS = 8.0  # JupyterHub sends SIGTERM 10 s after SIGINT: be done by then
@@ -108,23 +108,3 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     return run(args)
-
-
-def service_definition(state_dir: Path, client_port: int, dashboard_port: int) -> dict:
-    """An entry for ``c.JupyterHub.services`` (no URL: the hub does not wait for it)."""
-    return {
-        "name": "ray-head",
-        "command": [
-            sys.executable,
-            "-m",
-            "jupyter_remote_dev.services.ray_head",
-            f"--client-port={client_port}",
-            f"--dashboard-port={dashboard_port}",
-            f"--state-file={state_dir / 'state.json'}",
-        ],  # fmt: skip
-        "display": False,
-    }
-
-
-if __name__ == "__main__":
-    sys.exit(main())
