@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from jupyter_remote_dev.gitsync import GitSync, SyncSettings
+from jupyter_remote_dev.gitsync import GitSyncEngine, SyncSettings
 
 GIT_ENV = {
     **os.environ,
@@ -54,8 +54,8 @@ def write(path: Path, content: str | bytes) -> None:
         path.write_text(content)
 
 
-def make_sync(tmp_path: Path, repo: str | Path, **settings) -> GitSync:
-    """A GitSync for workspace ``tmp_path/server`` on branch ``remote-dev/alice``."""
+def make_sync(tmp_path: Path, repo: str | Path, **settings) -> GitSyncEngine:
+    """A GitSyncEngine for workspace ``tmp_path/server`` on branch ``remote-dev/alice``."""
     values = {
         "repo": str(repo),
         "workspace": tmp_path / "server",
@@ -64,7 +64,7 @@ def make_sync(tmp_path: Path, repo: str | Path, **settings) -> GitSync:
         "author_email": "server@example.org",
         **settings,
     }
-    return GitSync(SyncSettings(**values))
+    return GitSyncEngine(SyncSettings(**values))
 
 
 def laptop_clone(tmp_path: Path, bare: Path, branch: str = "remote-dev/alice") -> Path:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jupyter_remote_dev.cost import CostService, CostSettings
+from jupyter_remote_dev.cost import CostService, CostServiceConfig
 from jupyter_remote_dev.cost.backend import AllocationBackend
 from jupyter_remote_dev.cost.model import number, summarise, user_items, window_dates
 from jupyter_remote_dev.errors import RemoteDevError
@@ -31,7 +31,7 @@ def standin(request):
 
 def make_service(standin, user="alice", timeout=5.0, url=None):
     """A CostService for ``user`` reading the stand-in."""
-    settings = CostSettings(
+    settings = CostServiceConfig(
         backend=standin.dialect,
         url=url or standin.base_url,
         label=LABEL,
@@ -220,15 +220,19 @@ async def test_report_bad_window_is_400_without_upstream_call(standin):
 
 def test_settings_problem_names_what_is_missing():
     """Each missing or unsafe setting is named; complete settings have no problem."""
-    good = CostSettings("opencost", "http://opencost:9003", "owner", "alice")
+    good = CostServiceConfig("opencost", "http://opencost:9003", "owner", "alice")
     assert good.problem() is None
-    assert "JUPYTER_REMOTE_DEV_COST_BACKEND" in CostSettings("", "u", "owner", "a").problem()
-    assert "unknown cost backend" in CostSettings("prometheus", "u", "owner", "a").problem()
-    assert "JUPYTER_REMOTE_DEV_COST_URL" in CostSettings("kubecost", "", "owner", "a").problem()
-    assert "JUPYTER_REMOTE_DEV_COST_USER" in CostSettings("kubecost", "u", "owner", "").problem()
-    assert "not a valid" in CostSettings("kubecost", "u", "owner", 'a"+b').problem()
-    assert "not a valid" in CostSettings("kubecost", "u", "owner", "alice\n").problem()
-    assert "not a valid" in CostSettings("kubecost", "u", "owner", "a" * 64).problem()
+    assert "JUPYTER_REMOTE_DEV_COST_BACKEND" in CostServiceConfig("", "u", "owner", "a").problem()
+    assert "unknown cost backend" in CostServiceConfig("prometheus", "u", "owner", "a").problem()
+    assert (
+        "JUPYTER_REMOTE_DEV_COST_URL" in CostServiceConfig("kubecost", "", "owner", "a").problem()
+    )
+    assert (
+        "JUPYTER_REMOTE_DEV_COST_USER" in CostServiceConfig("kubecost", "u", "owner", "").problem()
+    )
+    assert "not a valid" in CostServiceConfig("kubecost", "u", "owner", 'a"+b').problem()
+    assert "not a valid" in CostServiceConfig("kubecost", "u", "owner", "alice\n").problem()
+    assert "not a valid" in CostServiceConfig("kubecost", "u", "owner", "a" * 64).problem()
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from jupyter_remote_dev.cost import CostService, CostSettings
+from jupyter_remote_dev.cost import CostService, CostServiceConfig
 from jupyter_remote_dev.cost.cache import SingleFlightCache
 from jupyter_remote_dev.errors import RemoteDevError
 
@@ -21,7 +21,7 @@ def standin():
 
 
 def service_for(standin, ttl=60.0):
-    settings = CostSettings("opencost", standin.base_url, "owner", "alice", ttl=ttl)
+    settings = CostServiceConfig("opencost", standin.base_url, "owner", "alice", ttl=ttl)
     return CostService(settings)
 
 

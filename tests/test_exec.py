@@ -17,6 +17,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 
 from jupyter_remote_dev.api.handlers import load_openapi
+from jupyter_remote_dev.base.handlers import EXEC_SERVICE
 
 from .openapi_check import assert_response_matches
 
@@ -222,7 +223,7 @@ async def test_exec_200mb_output_keeps_server_memory_bounded(api, remote_dev):
         lines = response.aiter_lines()
         start = json.loads(await anext(lines))
         await asyncio.sleep(1.5)  # a reader that stalls: the command must wait, not the server grow
-        job = remote_dev.exec_jobs.get(start["id"])
+        job = remote_dev.settings[EXEC_SERVICE].jobs.get(start["id"])
         assert job.bytes_read < 8 * 1024**2, "output was read on without a reader"
         async for text in lines:
             event = json.loads(text)
@@ -399,7 +400,10 @@ async def test_exec_server_shutdown_stops_running_commands(api, remote_dev):
     assert len(pids) >= 3
     await remote_dev.stop_extension()
     assert alive(pids) == []
-    assert remote_dev.exec_jobs.get(start["id"]).exit_event()["stopped_by"] == "shutdown"
+    assert (
+        remote_dev.settings[EXEC_SERVICE].jobs.get(start["id"]).exit_event()["stopped_by"]
+        == "shutdown"
+    )
 
 
 @pytest.mark.parametrize("remote_dev_config", [{"exec_max_timeout": 0.5, "exec_kill_grace": 0.5}])

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from jupyter_remote_dev.gitsync import GitSync, GitSyncConfigError, SyncSettings
+from jupyter_remote_dev.gitsync import GitSyncConfigError, GitSyncEngine, SyncSettings
 from jupyter_remote_dev.gitsync.config import (
     expand_sync_branch,
     ref_safe_username,
@@ -66,7 +66,7 @@ def settings(tmp_path: Path, **values) -> SyncSettings:
 def test_config_refuses_hostile_repo_urls(tmp_path, url):
     """Option-like URLs, remote helpers, credentials in URLs and odd schemes are refused."""
     with pytest.raises(GitSyncConfigError):
-        GitSync(settings(tmp_path, repo=url))
+        GitSyncEngine(settings(tmp_path, repo=url))
     assert not (tmp_path / ".git").exists()
 
 

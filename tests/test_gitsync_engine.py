@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from jupyter_remote_dev.gitsync import GitSync
+from jupyter_remote_dev.gitsync import GitSyncEngine
 
 from .gitsync_support import (
     git,
@@ -26,7 +26,7 @@ def remote(tmp_path):
 
 
 @pytest.fixture
-def sync(tmp_path, remote) -> GitSync:
+def sync(tmp_path, remote) -> GitSyncEngine:
     engine = make_sync(tmp_path, remote, upstream="main")
     assert engine.init().result == "ok"
     return engine

@@ -9,6 +9,7 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from traitlets import TraitError
 
+from jupyter_remote_dev.base.handlers import GIT_SERVICE
 from jupyter_remote_dev.extension import RemoteDevExtension
 
 from .gitsync_support import git, laptop_clone, laptop_push, make_remote, write
@@ -97,7 +98,7 @@ async def test_git_sync_answers_409_while_another_process_cycles(jp_fetch, jp_ro
 
 async def test_git_timer_and_final_cycle_push_server_changes(remote_dev, jp_root_dir, bare):
     """The timer runs init then cycles; stopping runs one last cycle that pushes new work."""
-    service = remote_dev.git_sync_service
+    service = remote_dev.settings[GIT_SERVICE]
     service.interval = 0.2
     await remote_dev._start_jupyter_server_extension(remote_dev.serverapp)
     for _ in range(100):

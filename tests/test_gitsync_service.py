@@ -1,11 +1,11 @@
-"""SyncService (the server's sync loop) when the remote is not reachable at the first cycle."""
+"""GitSyncService (the server's sync loop) when the remote is not reachable at the first cycle."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from jupyter_remote_dev.gitsync.service import SyncService
+from jupyter_remote_dev.gitsync.service import GitSyncService
 
 from .gitsync_support import git, make_remote, make_sync
 
@@ -14,7 +14,7 @@ def test_gitsync_service_retries_init_after_a_failed_first_cycle(tmp_path):
     """A remote that is down when the server starts (e.g. the hub's routes not ready yet) does
     not leave the workspace stuck: the next cycle clones it as the first one would have."""
     sync = make_sync(tmp_path, tmp_path / "remote.git", upstream="main")  # the remote is "down"
-    service = SyncService(sync, 0, sync.workspace, logging.getLogger("test"))
+    service = GitSyncService(sync, 0, sync.workspace, logging.getLogger("test"))
 
     async def cycles():
         first = await service.run_cycle(init=True)

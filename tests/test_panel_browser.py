@@ -429,9 +429,9 @@ WRAPPED_WORDS = """(node) => {
 
 def test_not_configured_detail_never_breaks_a_name(page, lab):
     """The admin-facing line wraps between words; a name longer than the line only after a _."""
-    from jupyter_remote_dev.cost.service import CostSettings
+    from jupyter_remote_dev.cost.service import CostServiceConfig
 
-    message = CostSettings("", "", "owner", "alice").problem()
+    message = CostServiceConfig("", "", "owner", "alice").problem()
     body = json.dumps({"configured": False, "message": message})
     page.route(
         re.compile(r"/remote-dev/api/cost(\?.*)?$"),

@@ -16,6 +16,7 @@ import pytest
 from jupyter_server.auth.authorizer import Authorizer
 from tornado.httpclient import HTTPClientError
 
+from jupyter_remote_dev.base.handlers import RAY_SERVICE
 from jupyter_remote_dev.errors import ConflictError, NotFoundError, PathError
 from jupyter_remote_dev.ray.dashboard import Dashboard, version_verdict
 from jupyter_remote_dev.ray.local_head import free_port
@@ -95,8 +96,15 @@ class NoTerminals(Authorizer):
 
 
 @pytest.fixture
+def ray(jp_serverapp):
+    """The running server's :class:`~jupyter_remote_dev.ray.service.RayService`."""
+    return jp_serverapp.web_app.settings[RAY_SERVICE]
+
+
+@pytest.fixture
 def remote_dev_config(standin):
-    """Point the extension at the stand-in; tests that need otherwise set traits on remote_dev."""
+    """Point the extension at the stand-in; tests that need otherwise change the server's
+    RayService (the ``ray`` fixture)."""
     return {
         "ray_address": f"ray://{standin}",
         "ray_dashboard_url": f"http://{standin}",
@@ -116,10 +124,10 @@ async def test_ray_status_flags_version_mismatch(jp_fetch):
     assert "Python 3.10" in status["message"]
 
 
-async def test_ray_status_unreachable_answers_within_the_timeout(jp_fetch, remote_dev, silent_port):
+async def test_ray_status_unreachable_answers_within_the_timeout(jp_fetch, ray, silent_port):
     """A closed client port and a dashboard that never answers: a clear message within 1 s."""
-    remote_dev.ray_address = f"ray://127.0.0.1:{free_port()}"
-    remote_dev.ray_dashboard_url = f"http://127.0.0.1:{silent_port}"
+    ray.address = f"ray://127.0.0.1:{free_port()}"
+    ray.dashboard_url = f"http://127.0.0.1:{silent_port}"
     started = time.monotonic()
     response = await jp_fetch("remote-dev", "api", "ray")
     elapsed = time.monotonic() - started
@@ -128,12 +136,12 @@ async def test_ray_status_unreachable_answers_within_the_timeout(jp_fetch, remot
     assert "cannot connect to 127.0.0.1" in status["message"]
     assert f"cannot reach the Ray dashboard at http://127.0.0.1:{silent_port}" in status["message"]
     assert "timed out" in status["message"]
-    assert elapsed < remote_dev.ray_timeout + 1.0
+    assert elapsed < ray.timeout + 1.0
 
 
-async def test_ray_status_not_configured_says_how(jp_fetch, remote_dev):
+async def test_ray_status_not_configured_says_how(jp_fetch, ray):
     """Without an address or dashboard: configured false and the variables to set; jobs 409."""
-    remote_dev.ray_address = remote_dev.ray_dashboard_url = ""
+    ray.address = ray.dashboard_url = ""
     response = await jp_fetch("remote-dev", "api", "ray")
     status = json.loads(response.body)
     assert status["configured"] is False and status["reachable"] is False
@@ -178,9 +186,9 @@ async def test_ray_job_submit_refuses_bad_bodies(jp_fetch, body):
     [{"ServerApp": {"jpserver_extensions": {"jupyter_remote_dev": True},
                     "authorizer_class": NoTerminals}}],
 )  # fmt: skip
-async def test_ray_job_submit_needs_the_terminals_permission(jp_fetch, remote_dev, standin):
+async def test_ray_job_submit_needs_the_terminals_permission(jp_fetch, ray, standin):
     """An authorizer that forbids terminals forbids job submission, but not reading jobs."""
-    remote_dev.ray_dashboard_url = f"http://{standin}"
+    ray.dashboard_url = f"http://{standin}"
     response = await jp_fetch("remote-dev", "api", "ray", "jobs")
     assert json.loads(response.body) == {"jobs": []}
     with pytest.raises(HTTPClientError) as refused:
@@ -190,7 +198,7 @@ async def test_ray_job_submit_needs_the_terminals_permission(jp_fetch, remote_de
     assert ("POST", "/api/jobs/") not in StandInDashboard.requests
 
 
-async def test_ray_package_upload_stores_a_zip_once_checked(jp_fetch, remote_dev, tmp_path):
+async def test_ray_package_upload_stores_a_zip_once_checked(jp_fetch, ray, tmp_path):
     """PUT ray/package stores a zip under its content hash; non-zip or oversize bodies: refused."""
     archive = tmp_path / "p.zip"
     with zipfile.ZipFile(archive, "w") as z:
@@ -209,7 +217,7 @@ async def test_ray_package_upload_stores_a_zip_once_checked(jp_fetch, remote_dev
     )
     StandInDashboard.requests.clear()
     for payload, limit, code in [(b"not a zip", 10**6, 400), (body, len(body) - 1, 413)]:
-        remote_dev.ray_max_working_dir_size = limit
+        ray.max_working_dir_size = limit
         with pytest.raises(HTTPClientError) as refused:
             await jp_fetch(
                 "remote-dev", "api", "ray", "package", method="PUT", body=payload, headers=headers
@@ -230,9 +238,9 @@ async def test_ray_job_stop_refuses_another_owners_job(jp_fetch):
     assert ("POST", "/api/jobs/raysubmit_other/stop") not in StandInDashboard.requests
 
 
-async def test_ray_log_follow_ends_with_timeout_for_a_running_job(jp_fetch, remote_dev):
+async def test_ray_log_follow_ends_with_timeout_for_a_running_job(jp_fetch, ray):
     """Following a job that keeps running streams its logs, then a timeout event at the bound."""
-    remote_dev.ray_log_poll_interval, remote_dev.ray_log_follow_timeout = 0.1, 0.5
+    ray.log_poll_interval, ray.log_follow_timeout = 0.1, 0.5
     response = await jp_fetch(
         "remote-dev", "api", "ray", "jobs", "raysubmit_other", "logs", params={"follow": "1"}
     )
@@ -270,9 +278,9 @@ async def test_ray_dashboard_proxy_keeps_the_token_query_parameter(
     assert StandInDashboard.requests == [("GET", "/api/version?view=summary")]
 
 
-async def test_ray_dashboard_down_answers_502_with_message(jp_fetch, remote_dev):
+async def test_ray_dashboard_down_answers_502_with_message(jp_fetch, ray):
     """The dashboard proxy names the unreachable dashboard instead of hanging or crashing."""
-    remote_dev.ray_dashboard_url = f"http://127.0.0.1:{free_port()}"
+    ray.dashboard_url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(HTTPClientError) as refused:
         await jp_fetch("remote-dev", "api", "ray", "dashboard", "api", "version")
     assert refused.value.code == 502

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from jupyter_remote_dev.errors import RemoteDevError
 from jupyter_remote_dev.exec.jobs import JobRegistry
+from jupyter_remote_dev.exec.output import OutputEncoder
 from jupyter_remote_dev.exec.request import parse_exec_request
-from jupyter_remote_dev.exec.runner import OutputEncoder, group_members
+from jupyter_remote_dev.exec.runner import group_members
 
 from .test_exec import alive, wait_dead
 

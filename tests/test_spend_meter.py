@@ -16,7 +16,7 @@ import pytest
 from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
-from jupyter_remote_dev.cost import CostBackendError, CostService, CostSettings
+from jupyter_remote_dev.cost import CostBackendError, CostService, CostServiceConfig
 from jupyter_remote_dev.cost.backend import AllocationBackend
 from jupyter_remote_dev.services.spend_meter.allocation import Ledger
 from jupyter_remote_dev.services.spend_meter.meter import Meter, Server, tree_usage
@@ -312,7 +312,7 @@ async def test_the_servers_opencost_backend_reads_the_meter(tree, store):
     tree.burn("reaped", 0.5)
     meter.sample([alice_server(tree.pid)], time.time())
     service = Service(store, Rates(cpu_core_hour=36.0))  # 0.5 s must not round to 0 (5 decimals)
-    settings = CostSettings(
+    settings = CostServiceConfig(
         "opencost", service.base, "owner", "alice", hub_auth=True, token="tok-alice", note="est."
     )
     report = await CostService(settings).report("today")
@@ -323,7 +323,9 @@ async def test_the_servers_opencost_backend_reads_the_meter(tree, store):
     week = await CostService(settings).report("7d")
     assert week["total"] == report["total"] and len(week["daily"]) == 7
     assert "tok-alice" not in repr(settings)
-    foreign = CostSettings("opencost", service.base, "owner", "alice", hub_auth=True, token="x")
+    foreign = CostServiceConfig(
+        "opencost", service.base, "owner", "alice", hub_auth=True, token="x"
+    )
     with pytest.raises(CostBackendError) as caught:
         await CostService(foreign).report("today")
     assert "403" in str(caught.value) and "not a JupyterHub user's token" in str(caught.value)
@@ -334,7 +336,7 @@ async def test_the_servers_opencost_backend_reads_the_meter(tree, store):
 
 def test_hub_auth_without_a_token_is_not_configured():
     """cost_hub_auth on a server without JUPYTERHUB_API_TOKEN says so instead of failing later."""
-    settings = CostSettings("opencost", "http://127.0.0.1:1", "owner", "alice", hub_auth=True)
+    settings = CostServiceConfig("opencost", "http://127.0.0.1:1", "owner", "alice", hub_auth=True)
     assert "no JupyterHub API token" in settings.problem()
 
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from jupyter_remote_dev.base.handlers import FILES_SERVICE
 from jupyter_remote_dev.files.manifest import HashCache, IgnoreRules, build_manifest
 
 from .files_support import Api, connect, sha256, spec_path
@@ -104,7 +105,7 @@ async def test_tree_etag_answers_304_while_unchanged(api, project, jp_root_dir):
 async def test_tree_repeat_hashes_nothing(api, project, jp_root_dir, jp_serverapp):
     """A second manifest of an unchanged tree reads no file; a changed file is hashed again."""
     backdate(jp_root_dir)
-    cache = jp_serverapp.web_app.settings.setdefault("remote_dev_hash_cache", HashCache())
+    cache = jp_serverapp.web_app.settings[FILES_SERVICE].hash_cache
     first = json.loads((await api.request("GET", "tree")).body)
     hashed = cache.hashed
     assert hashed >= 4

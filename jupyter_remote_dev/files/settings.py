@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from traitlets import Bool, Float, HasTraits, Int, List, Unicode
 
 from ..base.validators import positive
@@ -96,3 +98,19 @@ class FilesSettings(HasTraits):
         "batch_max_files",
         "batch_max_expanded_size",
     )
+
+    def make_files_service(self, root: str, runtime_dir: str):
+        """The files area's owner, from these traits (the only place they are copied)."""
+        from .service import FilesService
+
+        return FilesService(
+            root=root,
+            state_dir=Path(runtime_dir) / "remote-dev-uploads",
+            allow_hidden=self.allow_hidden_files,
+            max_upload_size=self.max_upload_size,
+            ignore_patterns=tuple(self.ignore_patterns),
+            upload_expiry=self.upload_expiry,
+            temp_file_grace=self.temp_file_grace,
+            batch_max_files=self.batch_max_files,
+            batch_max_expanded_size=self.batch_max_expanded_size,
+        )

@@ -23,7 +23,7 @@ from traitlets import Bool, Float, Unicode
 
 from ..cliapp import CommandApp, SubcommandApp, described, print_error
 from .config import ENV_PREFIX, SyncSettings
-from .engine import GitSync
+from .engine import GitSyncEngine
 from .errors import GitSyncBusyError, GitSyncError
 from .record import RECORD, load_recorded, recorded_workspace
 
@@ -72,7 +72,7 @@ class GitCommand(CommandApp):
     def configured(self) -> bool:
         return bool(self.repo or os.environ.get(f"{ENV_PREFIX}REPO", "").strip())
 
-    def make_sync(self) -> GitSync:
+    def make_sync(self) -> GitSyncEngine:
         if not self.configured:
             self.fail(NOT_CONFIGURED)
         overrides = {
@@ -82,7 +82,7 @@ class GitCommand(CommandApp):
             "workspace": self.workspace or None,
         }
         try:
-            return GitSync(self.effective_settings(overrides), logger=self.log)
+            return GitSyncEngine(self.effective_settings(overrides), logger=self.log)
         except GitSyncError as error:
             self.fail(error.message)
 
