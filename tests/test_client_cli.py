@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jupyter_remote_dev.client import api, transfer
+from jupyter_remote_dev.client import errors, transfer, transport
 from jupyter_remote_dev.client.api import RemoteDevClient
 from jupyter_remote_dev.client.profiles import Profile
 from jupyter_remote_dev.client.state import SyncState
@@ -379,8 +379,8 @@ def test_raise_for_status_names_the_ingress_body_limit():
     response = httpx.Response(
         413, headers={"server": "nginx"}, text="<html>413</html>", request=request
     )
-    with pytest.raises(api.ClientError, match="proxy-body-size"):
-        api.raise_for_status(response)
+    with pytest.raises(errors.ClientError, match="proxy-body-size"):
+        transport.raise_for_status(response)
 
 
 async def test_transfer_batches_small_files_and_resumes_large(

@@ -11,7 +11,9 @@ from traitlets import Bool, Float, Unicode
 
 from ..cliapp import CommandApp, print_error
 from . import profiles
-from .api import ClientError, HubClient, RemoteDevClient, ServerNotRunning
+from .api import RemoteDevClient
+from .errors import ClientError, ServerNotRunning
+from .hub import HubClient
 from .profiles import Profile, ProfileError
 from .run import run_remote
 from .state import StateError, SyncState, find_root

@@ -12,8 +12,8 @@ import json
 
 from ..cliapp import SubcommandApp, described
 from ..gitsync.cli import EXIT_BUSY, describe_status
-from .api import ClientError
 from .commands import JSON_FLAG, START_FLAG, RemoteDevCommand
+from .errors import ClientError
 
 #: The most seconds a cycle the laptop asked for may take (a first clone can be slow).
 SYNC_TIMEOUT = 600.0

@@ -5,7 +5,8 @@ whole project or of a few named files (a ``HEAD`` each)."""
 from __future__ import annotations
 
 from ..files.manifest import DEFAULT_IGNORE_PATTERNS
-from .api import ClientError, NotFoundError, RemoteDevClient
+from .api import RemoteDevClient
+from .errors import ClientError, NotFoundError
 from .state import SyncState
 from .syncplan import FOLDER, Entry, Plan, plan, plan_path
 

@@ -19,8 +19,9 @@ from ..cliapp import SubcommandApp, described
 from ..errors import RemoteDevError
 from ..files.manifest import DEFAULT_IGNORE_PATTERNS
 from ..ray.package import package_working_dir
-from .api import ClientError, RemoteDevClient
+from .api import RemoteDevClient
 from .commands import JSON_FLAG, START_FLAG, CommandLineError, RemoteDevCommand
+from .errors import ClientError
 from .state import StateError, SyncState, find_root
 
 TERMINAL = {"STOPPED", "SUCCEEDED", "FAILED"}

@@ -22,7 +22,8 @@ import threading
 from typing import BinaryIO
 
 from ..cliapp import ERROR_PREFIX
-from .api import ClientError, RemoteDevClient
+from .api import RemoteDevClient
+from .errors import ClientError
 
 LOST_CONNECTION_EXIT = 255
 INTERRUPTED_EXIT = 130

@@ -11,7 +11,6 @@ from pathlib import Path
 from traitlets import Bool, Float, Int, Unicode
 
 from . import profiles
-from .api import ClientError
 from .binding import (
     BindingError,
     ask,
@@ -29,6 +28,7 @@ from .commands import (
     RemoteDevCommand,
     describe_summary,
 )
+from .errors import ClientError
 from .exitcodes import CONFLICTS, FAILED, HALTED, OK
 from .planner import HIDDEN_REASON, IGNORED_REASON
 from .safety import deletion_warning

@@ -31,7 +31,8 @@ from typing import BinaryIO
 
 import httpx
 
-from .api import ClientError, NotFoundError, PreconditionFailed, RemoteDevClient
+from .api import RemoteDevClient
+from .errors import ClientError, NotFoundError, PreconditionFailed
 from .planner import Planner
 from .state import Conflict, SyncState
 from .syncplan import (

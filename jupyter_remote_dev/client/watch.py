@@ -22,7 +22,7 @@ from pathlib import Path
 
 import watchfiles
 
-from .api import ClientError, PreconditionFailed, ServerNotRunning
+from .errors import ClientError, PreconditionFailed, ServerNotRunning
 from .state import ProjectLock, SyncState
 from .syncplan import sha_of
 from .transfer import ChangedDuringSync, Transfer
