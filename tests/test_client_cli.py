@@ -20,10 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jupyter_remote_dev.client import errors, transfer, transport
+from jupyter_remote_dev.client import errors, transport
 from jupyter_remote_dev.client.api import RemoteDevClient
 from jupyter_remote_dev.client.profiles import Profile
-from jupyter_remote_dev.client.state import SyncState
+from jupyter_remote_dev.client.sync import transfer
+from jupyter_remote_dev.client.sync.state import SyncState
 
 CLI = shutil.which("jupyter-remote-dev") or "jupyter-remote-dev"
 

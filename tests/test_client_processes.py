@@ -13,11 +13,11 @@ import time
 
 import pytest
 
-from jupyter_remote_dev.client import transfer
 from jupyter_remote_dev.client.api import RemoteDevClient
 from jupyter_remote_dev.client.exitcodes import CONFLICTS
 from jupyter_remote_dev.client.profiles import Profile
-from jupyter_remote_dev.client.state import SyncState
+from jupyter_remote_dev.client.sync import transfer
+from jupyter_remote_dev.client.sync.state import SyncState
 
 from . import test_client_cli as cli_support
 from .test_client_binding import server_files

@@ -16,9 +16,9 @@ from .errors import ClientError, ServerNotRunning
 from .hub import HubClient
 from .profiles import Profile, ProfileError
 from .run import run_remote
-from .state import StateError, SyncState, find_root
-from .syncplan import CONFLICT
-from .transfer import Transfer
+from .sync.plan import CONFLICT
+from .sync.state import StateError, SyncState, find_root
+from .sync.transfer import Transfer
 from .ui import Output
 from .vscode import VSCodeError
 

@@ -6,13 +6,19 @@ from pathlib import Path
 
 from traitlets import Enum
 
-from .binding import BindingError, check_bindable, default_remote, parse_remote, project_relative
 from .commands import JSON_FLAG, START_FLAG, CommandLineError
 from .exitcodes import OK
-from .state import STATE_DIR, StateError, SyncState, find_root
+from .sync.binding import (
+    BindingError,
+    check_bindable,
+    default_remote,
+    parse_remote,
+    project_relative,
+)
+from .sync.plan import Entry
+from .sync.state import STATE_DIR, StateError, SyncState, find_root
+from .sync.transfer import Transfer
 from .synccmd import _TransferCommand
-from .syncplan import Entry
-from .transfer import Transfer
 
 
 class InitApp(_TransferCommand):

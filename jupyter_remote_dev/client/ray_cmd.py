@@ -22,7 +22,7 @@ from ..ray.package import package_working_dir
 from .api import RemoteDevClient
 from .commands import JSON_FLAG, START_FLAG, CommandLineError, RemoteDevCommand
 from .errors import ClientError
-from .state import StateError, SyncState, find_root
+from .sync.state import StateError, SyncState, find_root
 
 TERMINAL = {"STOPPED", "SUCCEEDED", "FAILED"}
 UPLOAD_LIMIT = 1024**3  # the server applies its own, smaller, ray_max_working_dir_size

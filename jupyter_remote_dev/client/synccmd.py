@@ -11,16 +11,6 @@ from pathlib import Path
 from traitlets import Bool, Float, Int, Unicode
 
 from . import profiles
-from .binding import (
-    BindingError,
-    ask,
-    check_bindable,
-    confirm_binding,
-    default_remote,
-    is_interactive,
-    parse_remote,
-    project_relative,
-)
 from .commands import (
     JSON_FLAG,
     START_FLAG,
@@ -30,12 +20,22 @@ from .commands import (
 )
 from .errors import ClientError
 from .exitcodes import CONFLICTS, FAILED, HALTED, OK
-from .planner import HIDDEN_REASON, IGNORED_REASON
-from .safety import deletion_warning
-from .state import ProjectLock, StateError, SyncState, find_root
-from .summary import summary_line
-from .syncplan import CONFLICT, DELETE_LOCAL, DELETE_REMOTE, PULL, PUSH, Plan
-from .transfer import Transfer
+from .sync.binding import (
+    BindingError,
+    ask,
+    check_bindable,
+    confirm_binding,
+    default_remote,
+    is_interactive,
+    parse_remote,
+    project_relative,
+)
+from .sync.plan import CONFLICT, DELETE_LOCAL, DELETE_REMOTE, PULL, PUSH, Plan
+from .sync.planner import HIDDEN_REASON, IGNORED_REASON
+from .sync.safety import deletion_warning
+from .sync.state import ProjectLock, StateError, SyncState, find_root
+from .sync.summary import summary_line
+from .sync.transfer import Transfer
 from .vscode import write_vscode
 
 
@@ -248,7 +248,7 @@ class SyncApp(_TransferCommand):
         return HALTED if halt else OK
 
     def watch_folder(self, client, state: SyncState) -> int:
-        from .watch import Watcher  # watchfiles only when watching: CLI start-up
+        from .sync.watch import Watcher  # watchfiles only when watching: CLI start-up
 
         def report(kind: str, path: str, detail: str) -> None:
             if self.json_output:

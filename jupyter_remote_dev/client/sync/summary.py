@@ -4,7 +4,7 @@ time. ``pushed 3 files (12.4 KB), pulled 0 files (0 B), deleted 1 here and 0 the
 
 from __future__ import annotations
 
-from .syncplan import DELETE_LOCAL, DELETE_REMOTE, PULL, PUSH, Action
+from .plan import DELETE_LOCAL, DELETE_REMOTE, PULL, PUSH, Action
 
 
 def human_bytes(count: int) -> str:

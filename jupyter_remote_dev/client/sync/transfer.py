@@ -31,11 +31,9 @@ from typing import BinaryIO
 
 import httpx
 
-from .api import RemoteDevClient
-from .errors import ClientError, NotFoundError, PreconditionFailed
-from .planner import Planner
-from .state import Conflict, SyncState
-from .syncplan import (
+from ..api import RemoteDevClient
+from ..errors import ClientError, NotFoundError, PreconditionFailed
+from .plan import (
     CONFLICT,
     DELETE_LOCAL,
     DELETE_REMOTE,
@@ -48,6 +46,8 @@ from .syncplan import (
     conflict_copy_name,
     sha_of,
 )
+from .planner import Planner
+from .state import Conflict, SyncState
 
 SMALL_FILE = 1024 * 1024
 """Files up to this size are read into memory and may travel in a batch."""

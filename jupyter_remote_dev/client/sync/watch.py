@@ -22,9 +22,9 @@ from pathlib import Path
 
 import watchfiles
 
-from .errors import ClientError, PreconditionFailed, ServerNotRunning
+from ..errors import ClientError, PreconditionFailed, ServerNotRunning
+from .plan import sha_of
 from .state import ProjectLock, SyncState
-from .syncplan import sha_of
 from .transfer import ChangedDuringSync, Transfer
 
 BACKOFF_FIRST = 0.5
