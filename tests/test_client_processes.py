@@ -14,7 +14,7 @@ import time
 import pytest
 
 from jupyter_remote_dev.client.api import RemoteDevClient
-from jupyter_remote_dev.client.exitcodes import CONFLICTS
+from jupyter_remote_dev.client.commands.exitcodes import CONFLICTS
 from jupyter_remote_dev.client.profiles import Profile
 from jupyter_remote_dev.client.sync import transfer
 from jupyter_remote_dev.client.sync.state import SyncState

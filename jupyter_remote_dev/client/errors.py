@@ -30,3 +30,7 @@ class NotFoundError(ClientError):
 
 class PreconditionFailed(ClientError):
     """If-Match / If-None-Match did not hold: the remote file changed."""
+
+
+class VSCodeError(Exception):
+    """A ``.vscode`` file that cannot be merged (not JSON or not an object)."""
