@@ -34,3 +34,11 @@ class PreconditionFailed(ClientError):
 
 class VSCodeError(Exception):
     """A ``.vscode`` file that cannot be merged (not JSON or not an object)."""
+
+
+class ChangedDuringSync(ClientError):
+    """A file changed between planning and doing; the next sync will see it."""
+
+
+class Cancelled(Exception):
+    """The transfer was cancelled (Ctrl-C) while this request was in flight."""
