@@ -35,8 +35,8 @@ class SafetyHalt(StateError):
 
 
 class TransferCommand(RemoteDevCommand):
-    """Shared by sync, push, pull, init and resolve: the project binding, planning, running with
-    progress, the safety halt and the summary line."""
+    """Shared by sync, push, pull, init, resolve and vscode: the project binding, planning,
+    running with progress, the safety halt and the summary line."""
 
     remote = Unicode(
         None,
