@@ -20,10 +20,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jupyter_remote_dev.client import api, transfer
+from jupyter_remote_dev.client import errors, transport
 from jupyter_remote_dev.client.api import RemoteDevClient
 from jupyter_remote_dev.client.profiles import Profile
-from jupyter_remote_dev.client.state import SyncState
+from jupyter_remote_dev.client.sync import transfer, uploads
+from jupyter_remote_dev.client.sync.state import SyncState
 
 CLI = shutil.which("jupyter-remote-dev") or "jupyter-remote-dev"
 
@@ -379,16 +380,16 @@ def test_raise_for_status_names_the_ingress_body_limit():
     response = httpx.Response(
         413, headers={"server": "nginx"}, text="<html>413</html>", request=request
     )
-    with pytest.raises(api.ClientError, match="proxy-body-size"):
-        api.raise_for_status(response)
+    with pytest.raises(errors.ClientError, match="proxy-body-size"):
+        transport.raise_for_status(response)
 
 
 async def test_transfer_batches_small_files_and_resumes_large(
     jp_serverapp, server_url, token, tmp_path, jp_root_dir, monkeypatch
 ):
     """Many small files go in one batch request; a big file uses resumable uploads in segments."""
-    monkeypatch.setattr(transfer, "RESUMABLE_FILE", 2 * 1024 * 1024)
-    monkeypatch.setattr(transfer, "UPLOAD_SEGMENT", 1024 * 1024)
+    monkeypatch.setattr(uploads, "RESUMABLE_FILE", 2 * 1024 * 1024)
+    monkeypatch.setattr(uploads, "UPLOAD_SEGMENT", 1024 * 1024)
     local = tmp_path / "local"
     local.mkdir()
     for i in range(50):

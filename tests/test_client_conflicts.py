@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from jupyter_remote_dev.client.exitcodes import CONFLICTS, HALTED
+from jupyter_remote_dev.client.commands.exitcodes import CONFLICTS, HALTED
 
 from . import test_client_cli as cli_support
 from .test_client_binding import run_in_terminal, server_files

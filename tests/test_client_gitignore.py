@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from jupyter_remote_dev.client.ignores import ProjectIgnores
+from jupyter_remote_dev.client.sync.ignores import ProjectIgnores
 
 FILES = {
     ".gitignore": "*.env\n!public.env\n/build/\n*.log\ndocs/*.html\nnode_modules/\n",

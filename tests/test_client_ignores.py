@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from jupyter_remote_dev.client.state import SyncState
-from jupyter_remote_dev.client.transfer import Transfer
+from jupyter_remote_dev.client.sync.state import SyncState
+from jupyter_remote_dev.client.sync.transfer import Transfer
 from jupyter_remote_dev.files.manifest import DEFAULT_IGNORE_PATTERNS
 
 from . import test_client_cli as cli_support

@@ -13,11 +13,11 @@ import time
 
 import pytest
 
-from jupyter_remote_dev.client import transfer
 from jupyter_remote_dev.client.api import RemoteDevClient
-from jupyter_remote_dev.client.exitcodes import CONFLICTS
+from jupyter_remote_dev.client.commands.exitcodes import CONFLICTS
 from jupyter_remote_dev.client.profiles import Profile
-from jupyter_remote_dev.client.state import SyncState
+from jupyter_remote_dev.client.sync import transfer, uploads
+from jupyter_remote_dev.client.sync.state import SyncState
 
 from . import test_client_cli as cli_support
 from .test_client_binding import server_files
@@ -202,8 +202,8 @@ async def test_progress_counts_each_byte_once(
 ):
     """The bytes reported to the progress bar add up to the plan's total, never more: a resumable
     upload in segments, a streamed push, a pull and a conflict copy together."""
-    monkeypatch.setattr(transfer, "RESUMABLE_FILE", 2 * 1024 * 1024)
-    monkeypatch.setattr(transfer, "UPLOAD_SEGMENT", 1024 * 1024)
+    monkeypatch.setattr(uploads, "RESUMABLE_FILE", 2 * 1024 * 1024)
+    monkeypatch.setattr(uploads, "UPLOAD_SEGMENT", 1024 * 1024)
     local, remote = tmp_path / "local", jp_root_dir / "up"
     local.mkdir()
     remote.mkdir()

@@ -12,8 +12,8 @@ def test_client_package_imports_no_server_packages():
     code = """
 import importlib, pkgutil, sys
 import jupyter_remote_dev.client as client
-for module in pkgutil.iter_modules(client.__path__):
-    importlib.import_module(f"jupyter_remote_dev.client.{module.name}")
+for module in pkgutil.walk_packages(client.__path__, "jupyter_remote_dev.client."):
+    importlib.import_module(module.name)
 server_side = ("jupyter_server", "jupyterhub", "kubernetes", "kubernetes_asyncio", "tornado")
 bad = sorted(m for m in sys.modules if m.split(".")[0] in server_side)
 print(",".join(bad))

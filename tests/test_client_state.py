@@ -6,14 +6,14 @@ import time
 
 import pytest
 
-from jupyter_remote_dev.client.state import (
+from jupyter_remote_dev.client.sync.plan import Entry
+from jupyter_remote_dev.client.sync.state import (
     Conflict,
     StateError,
     SyncState,
     find_root,
     normalise_remote_dir,
 )
-from jupyter_remote_dev.client.syncplan import Entry
 
 
 def make_tree(root, n=5):

@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jupyter_remote_dev.client import syncplan
-from jupyter_remote_dev.client.syncplan import (
+from jupyter_remote_dev.client.sync import plan as syncplan
+from jupyter_remote_dev.client.sync.plan import (
     CONFLICT,
     DELETE_LOCAL,
     DELETE_REMOTE,

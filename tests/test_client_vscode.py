@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from jupyter_remote_dev.client import vscode
+from jupyter_remote_dev.client.commands import vscode
 
 
 def read(path):

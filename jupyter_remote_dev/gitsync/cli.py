@@ -3,7 +3,7 @@ local ...``): the in-pod commands.
 
 They run the engine on this machine: in the user's pod (an init container runs ``init``, a preStop
 hook runs ``cycle --wait 30``) or wherever the workspace lives. On a laptop, ``jupyter remote-dev
-git status|sync`` (:mod:`jupyter_remote_dev.client.git_cmd`) ask the server instead.
+git status|sync`` (:mod:`jupyter_remote_dev.client.commands.git`) ask the server instead.
 
 ``cycle`` and ``status`` use the settings the running server recorded (its command line and
 config files included, see :mod:`.record`); ``init``, and every command where no server

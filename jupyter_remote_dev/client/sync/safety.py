@@ -7,7 +7,7 @@ away locally, a server volume reset, a binding pointed at the wrong folder.
 
 from __future__ import annotations
 
-from .syncplan import DELETE_LOCAL, DELETE_REMOTE, Plan
+from .plan import DELETE_LOCAL, DELETE_REMOTE, Plan
 
 MIN_DELETIONS = 3
 """Below this many deletions only "all of them" halts (deleting 1 of 2 files is ordinary work)."""

@@ -4,10 +4,11 @@ whole project or of a few named files (a ``HEAD`` each)."""
 
 from __future__ import annotations
 
-from ..files.manifest import DEFAULT_IGNORE_PATTERNS
-from .api import ClientError, NotFoundError, RemoteDevClient
+from ...files.manifest import DEFAULT_IGNORE_PATTERNS
+from ..api import RemoteDevClient
+from ..errors import ClientError, NotFoundError
+from .plan import FOLDER, Entry, Plan, plan, plan_path
 from .state import SyncState
-from .syncplan import FOLDER, Entry, Plan, plan, plan_path
 
 IGNORED_REASON = "ignored (.gitignore, .remotedevignore or the server's list)"
 HIDDEN_REASON = (

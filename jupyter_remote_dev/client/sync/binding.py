@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_dir
 
-from .profiles import profiles_path
+from ..profiles import profiles_path
 from .state import STATE_DIR, StateError
 
 SYSTEM_TREES = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/sbin",

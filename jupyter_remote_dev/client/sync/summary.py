@@ -4,7 +4,7 @@ time. ``pushed 3 files (12.4 KB), pulled 0 files (0 B), deleted 1 here and 0 the
 
 from __future__ import annotations
 
-from .syncplan import DELETE_LOCAL, DELETE_REMOTE, PULL, PUSH, Action
+from .plan import CONFLICT, DELETE_LOCAL, DELETE_REMOTE, PULL, PUSH, Action
 
 
 def human_bytes(count: int) -> str:
@@ -41,3 +41,11 @@ def summary_line(done: list[Action], conflicts: int, seconds: float) -> str:
         f"pushed {moved(PUSH)}, pulled {moved(PULL)}, deleted {here} here and {there} there, "
         f"{_files(conflicts, 'conflict')}, {seconds:.1f} s"
     )
+
+
+def describe_summary(summary: dict[str, int]) -> str:
+    """A plan's summary in words, for ``status`` and ``sync --dry-run``."""
+    parts = [f"{n} to {k}" for k, n in summary.items() if n and k != CONFLICT]
+    if summary.get(CONFLICT):
+        parts.append(f"{summary[CONFLICT]} in conflict")
+    return ", ".join(parts) or "in sync"

@@ -6,16 +6,22 @@ from pathlib import Path
 
 from traitlets import Enum
 
-from .binding import BindingError, check_bindable, default_remote, parse_remote, project_relative
-from .commands import JSON_FLAG, START_FLAG, CommandLineError
+from ..sync.binding import (
+    BindingError,
+    check_bindable,
+    default_remote,
+    parse_remote,
+    project_relative,
+)
+from ..sync.plan import Entry
+from ..sync.state import STATE_DIR, StateError, SyncState, find_root
+from ..sync.transfer import Transfer
+from .base import JSON_FLAG, START_FLAG, CommandLineError
 from .exitcodes import OK
-from .state import STATE_DIR, StateError, SyncState, find_root
-from .synccmd import _TransferCommand
-from .syncplan import Entry
-from .transfer import Transfer
+from .transfer import TransferCommand
 
 
-class InitApp(_TransferCommand):
+class InitApp(TransferCommand):
     """Bind a project folder to a server folder.
 
     The default server folder is named like the local one; `--remote .` binds the whole server
@@ -25,8 +31,8 @@ class InitApp(_TransferCommand):
     name = "jupyter-remote-dev-init"
     description = __doc__
     synopsis = "[PROJECT_DIR] [--remote DIR] [--profile NAME]"
-    flags = {**_TransferCommand.flags, **JSON_FLAG}
-    aliases = {**_TransferCommand.aliases, **_TransferCommand.remote_alias}
+    flags = {**TransferCommand.flags, **JSON_FLAG}
+    aliases = {**TransferCommand.aliases, **TransferCommand.remote_alias}
 
     def run(self) -> int:
         if len(self.extra_args) > 1:
@@ -54,7 +60,7 @@ class InitApp(_TransferCommand):
         return OK
 
 
-class ResolveApp(_TransferCommand):
+class ResolveApp(TransferCommand):
     """Settle a sync conflict.
 
     `local` sends your file over the server's; `remote` takes the server's file. The conflict copy
@@ -64,11 +70,11 @@ class ResolveApp(_TransferCommand):
     name = "jupyter-remote-dev-resolve"
     description = __doc__
     synopsis = "--keep local|remote PATH..."
-    flags = {**_TransferCommand.flags, **JSON_FLAG, **START_FLAG}
+    flags = {**TransferCommand.flags, **JSON_FLAG, **START_FLAG}
     keep = Enum(
         ["local", "remote"], None, allow_none=True, config=True, help="Which version to keep."
     )
-    aliases = {**_TransferCommand.aliases, "keep": "ResolveApp.keep"}
+    aliases = {**TransferCommand.aliases, "keep": "ResolveApp.keep"}
 
     def run(self) -> int:
         if not self.extra_args or self.keep is None:

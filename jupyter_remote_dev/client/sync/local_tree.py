@@ -12,8 +12,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..files.manifest import HashCache
-from .syncplan import FOLDER, Entry
+from ...files.manifest import HashCache
+from .plan import FOLDER, Entry
 
 SYMLINK_REASON = "symlink: not synced (the server keeps only links that stay inside its root)"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 
-from ..cliapp import SubcommandApp, described
-from ..gitsync.cli import EXIT_BUSY, describe_status
-from .api import ClientError
-from .commands import JSON_FLAG, START_FLAG, RemoteDevCommand
+from ...cliapp import SubcommandApp, described
+from ...gitsync.cli import EXIT_BUSY, describe_status
+from ..errors import ClientError
+from .base import JSON_FLAG, START_FLAG, RemoteDevCommand
 
 #: The most seconds a cycle the laptop asked for may take (a first clone can be slow).
 SYNC_TIMEOUT = 600.0

@@ -19,10 +19,16 @@ import json
 import os
 import sys
 import threading
+from pathlib import Path
 from typing import BinaryIO
 
-from ..cliapp import ERROR_PREFIX
-from .api import ClientError, RemoteDevClient
+from traitlets import Bool, Float, Unicode
+
+from ...cliapp import ERROR_PREFIX
+from ..api import RemoteDevClient
+from ..errors import ClientError
+from ..sync.state import SyncState, find_root
+from .base import START_FLAG, CommandLineError, RemoteDevCommand
 
 LOST_CONNECTION_EXIT = 255
 INTERRUPTED_EXIT = 130
@@ -150,3 +156,60 @@ def _stop(client: RemoteDevClient, job_id: str | None) -> None:
         client.request("DELETE", client.api_url(f"exec/{job_id}"), timeout=5.0)
     except ClientError:
         pass
+
+
+class RunApp(RemoteDevCommand):
+    """Run a command on the server, like `ssh host CMD`: everything from CMD on is the command's.
+
+    Options go before CMD (`--` before it is accepted too). stdin is forwarded as it comes
+    (--no-stdin: none); output streams to the matching local streams; the exit code is the remote
+    one (127/126: not found/not executable, 255: the connection was lost). Inside a synced folder
+    the default cwd is the matching server folder.
+    """
+
+    name = "jupyter-remote-dev-run"
+    description = __doc__
+    synopsis = "[OPTIONS] CMD [ARGS...]"
+    command_at_first_word = True
+    cwd = Unicode(None, allow_none=True, config=True, help="Server folder to run in.")
+    timeout = Float(0.0, config=True, help="Stop the command after this many seconds (0: never).")
+    no_stdin = Bool(False, config=True, help="Give the command no stdin (like ssh -n).")
+    aliases = {**RemoteDevCommand.aliases, "cwd": "RunApp.cwd", "timeout": "RunApp.timeout"}
+    flags = {
+        **RemoteDevCommand.flags,
+        **START_FLAG,
+        "no-stdin": ({"RunApp": {"no_stdin": True}}, "Do not forward stdin (like ssh -n)."),
+    }
+
+    def run(self) -> int:
+        if not self.extra_args:
+            raise CommandLineError(f"usage: {self.usage}")
+        root = find_root(Path.cwd())
+        state = SyncState.load(root) if root else None
+        cwd = self.cwd
+        if cwd is None and state is not None:
+            relative = state.relative(Path.cwd())
+            cwd = state.remote_dir if relative == "." else state.remote_path(relative)
+        profile = self.load_profile(state.profile if state else None)
+        with self.connect(profile) as client:
+            return self.with_server(
+                profile,
+                lambda: run_remote(
+                    client,
+                    self.extra_args,
+                    cwd or "",
+                    timeout=self.timeout,
+                    stdin_fd=self.stdin_fd(),
+                ),
+            )
+
+    def stdin_fd(self) -> int | None:
+        """The local stdin to forward, or None (--no-stdin, or no stdin at all)."""
+        if self.no_stdin or sys.stdin is None:
+            return None
+        try:
+            fd = sys.stdin.fileno()
+            os.fstat(fd)
+        except (OSError, ValueError):
+            return None  # closed (``<&-``) or not a real file
+        return fd

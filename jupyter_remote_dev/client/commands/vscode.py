@@ -1,4 +1,5 @@
-"""``.vscode`` files for the CLI: tasks (run current file remotely, sync, pull) and run-on-save.
+"""``vscode``: ``.vscode`` files for the CLI: tasks (run current file remotely, sync, pull) and
+run-on-save.
 
 Existing files are merged, never overwritten: other tasks, settings and recommendations stay.
 VS Code allows comments and trailing commas (JSONC); such a file is parsed, merged, and the original
@@ -13,13 +14,13 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from ..errors import VSCodeError
+from .base import JSON_FLAG
+from .transfer import TransferCommand
+
 RUN_ON_SAVE_EXTENSION = "emeraldwalk.RunOnSave"
 RUN_ON_SAVE_KEY = "emeraldwalk.runonsave"
 TASK_PREFIX = "remote-dev: "
-
-
-class VSCodeError(Exception):
-    """A ``.vscode`` file that cannot be merged (not JSON or not an object)."""
 
 
 _JSONC_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.DOTALL)
@@ -156,3 +157,25 @@ def write_vscode(folder: Path, remote_dir: str, profile: str | None = None) -> d
         existing, had_comments = _load(path)
         results[str(path)] = _save(path, merge(existing), existing, had_comments)
     return results
+
+
+class VSCodeApp(TransferCommand):
+    """Write VS Code tasks (run current file remotely, sync, pull) and run-on-save settings,
+    merged into existing .vscode files."""
+
+    name = "jupyter-remote-dev-vscode"
+    description = __doc__
+    synopsis = "[PROJECT_DIR] [--profile NAME] [--yes] [--remote DIR]"
+    flags = {**TransferCommand.flags, **JSON_FLAG, **TransferCommand.yes_flag}
+    aliases = {**TransferCommand.aliases, **TransferCommand.remote_alias}
+
+    def run(self) -> int:
+        local = Path(self.extra_args[0] if self.extra_args else ".").resolve()
+        state = self.open_project(local)
+        state.save()
+        results = write_vscode(state.root, state.remote_dir, self.profile or None)
+        for path, what in results.items():
+            self.out.line(f"{what:10} {path}")
+        self.out.note("install the Run on Save extension (emeraldwalk.RunOnSave) for push on save")
+        self.out.result(results)
+        return 0

@@ -15,13 +15,14 @@ from pathlib import Path
 
 from traitlets import Bool, Float, Int, Unicode
 
-from ..cliapp import SubcommandApp, described
-from ..errors import RemoteDevError
-from ..files.manifest import DEFAULT_IGNORE_PATTERNS
-from ..ray.package import package_working_dir
-from .api import ClientError, RemoteDevClient
-from .commands import JSON_FLAG, START_FLAG, CommandLineError, RemoteDevCommand
-from .state import StateError, SyncState, find_root
+from ...cliapp import SubcommandApp, described
+from ...errors import RemoteDevError
+from ...files.manifest import DEFAULT_IGNORE_PATTERNS
+from ...ray.package import package_working_dir
+from ..api import RemoteDevClient
+from ..errors import ClientError
+from ..sync.state import StateError, SyncState, find_root
+from .base import JSON_FLAG, START_FLAG, CommandLineError, RemoteDevCommand
 
 TERMINAL = {"STOPPED", "SUCCEEDED", "FAILED"}
 UPLOAD_LIMIT = 1024**3  # the server applies its own, smaller, ray_max_working_dir_size

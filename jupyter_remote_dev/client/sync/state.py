@@ -25,10 +25,10 @@ from typing import NamedTuple
 
 from filelock import FileLock, Timeout
 
-from ..files.manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules
+from ...files.manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules
 from .ignores import ProjectIgnores
-from .localtree import LocalTree, scan
-from .syncplan import Entry, conflict_copy_name
+from .local_tree import LocalTree, scan
+from .plan import Entry, conflict_copy_name
 
 STATE_DIR = ".jupyter-remote-dev"
 STATE_FILE = "state.json"

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import watchfiles
 
-from .api import ClientError, PreconditionFailed, ServerNotRunning
+from ..errors import ChangedDuringSync, ClientError, PreconditionFailed, ServerNotRunning
+from .plan import sha_of
 from .state import ProjectLock, SyncState
-from .syncplan import sha_of
-from .transfer import ChangedDuringSync, Transfer
+from .transfer import Transfer
 
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
