@@ -4,8 +4,6 @@ Deleting branch DAGs through Airflow's REST API is tested against a real Airflow
 test_airflow_policy.py.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import httpx
 import pytest
 
@@ -33,17 +31,20 @@ def _count(store, prefix=""):
 
 
 def test_cleanup_deletes_in_batches_of_at_most_1000(store, tmp_path):
-    """Removing a 2,050-file branch uses DeleteObjects calls of 1,000, 1,000 and 50 keys."""
+    """S3's 1,000 keys per DeleteObjects is the default batch; with a batch of 10, removing a
+    25-file branch uses DeleteObjects calls of 10, 10 and 5 keys."""
+    assert store.delete_batch == 1000
+    store.delete_batch = 10
     _publish(store, tmp_path, "big", {"a.py": "A = 1\n"})
     slug = branch_slug("big")
-    with ThreadPoolExecutor(8) as pool:
-        keys = [store.file_key(slug, f"gen/{i}.py") for i in range(2049)]
-        put = store.client.put_object
-        list(pool.map(lambda key: put(Bucket=store.bucket, Key=key, Body=b""), keys))
+    for i in range(24):
+        store.client.put_object(
+            Bucket=store.bucket, Key=store.file_key(slug, f"gen/{i}.py"), Body=b""
+        )
     _publish(store, tmp_path, "other")
     counter = CallCounter(store)
     report = cleanup_branch(store, "big")
-    assert counter.delete_batches == [1000, 1000, 50] and report.keys_deleted == 2050
+    assert counter.delete_batches == [10, 10, 5] and report.keys_deleted == 25
     assert _count(store, slug + "/") == 0
     assert store.list_slugs() == [branch_slug("other")]
 
