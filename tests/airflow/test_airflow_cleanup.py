@@ -17,7 +17,7 @@ from jupyter_remote_dev.airflow.lifecycle import apply_expiry, current_rules, ru
 from jupyter_remote_dev.airflow.publish import publish
 from jupyter_remote_dev.airflow.slug import branch_slug
 
-from ..support.airflow_support import CallCounter, s3_fixture, store_fixture, write_tree  # noqa: F401
+from ..support.airflow_support import CallCounter, write_tree
 
 
 def _publish(store, tmp_path, branch, files=None):

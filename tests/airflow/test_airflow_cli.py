@@ -12,7 +12,7 @@ import pytest
 from jupyter_remote_dev.airflow.lifecycle import rule_id
 from jupyter_remote_dev.airflow.slug import branch_dag_id, branch_slug
 
-from ..support.airflow_support import read_tree, s3_fixture, write_tree  # noqa: F401
+from ..support.airflow_support import read_tree, write_tree
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from jupyter_remote_dev.airflow.publish import publish
 from jupyter_remote_dev.airflow.slug import branch_dag_id, branch_slug
 from jupyter_remote_dev.airflow.sync import sync_once
 
-from ..support.airflow_support import s3_fixture, write_tree  # noqa: F401
+from ..support.airflow_support import write_tree
 
 AIRFLOW_VENV = Path(
     os.environ.get("AIRFLOW_VENV", Path.home() / ".cache/jupyter-remote-dev/airflow-venv")

@@ -11,7 +11,7 @@ from jupyter_remote_dev.airflow.publish import LOCAL_MANIFEST, publish
 from jupyter_remote_dev.airflow.slug import branch_dag_id, branch_slug
 from jupyter_remote_dev.airflow.sync import ManifestError, apply_manifest, sync_once
 
-from ..support.airflow_support import CallCounter, read_tree, s3_fixture, store_fixture, write_tree  # noqa: F401
+from ..support.airflow_support import CallCounter, read_tree, write_tree
 
 TREE = {
     "etl.py": "from airflow.sdk import DAG\nwith DAG('etl'):\n    pass\n",

@@ -24,7 +24,6 @@ from .hub_support import (
     validate_k8s,
     z2jh_schema,
 )
-from .kube_standin import kube_api  # noqa: F401 (fixture)
 
 HUB_CONFIG = REPO_ROOT / "hub_config"
 # the chart's values.yaml defaults for the keys the emulated z2jh config below reads
@@ -126,7 +125,7 @@ def test_jupyterhub_config_loads_into_jupyterhub():
     ]
 
 
-async def test_jupyterhub_config_spawns_valid_objects(kube_api):  # noqa: F811
+async def test_jupyterhub_config_spawns_valid_objects(kube_api):
     """The example config, via KubeSpawner's shared client, yields a valid pod, PVC, RayCluster."""
     state, factory = kube_api
     app = JupyterHub()
@@ -158,7 +157,7 @@ def test_z2jh_values_validate_against_chart_schema():
     assert any("extraEnvv" in e.message for e in validator.iter_errors(typo))
 
 
-async def test_z2jh_extra_config_keeps_chart_init_container_and_spawns(kube_api):  # noqa: F811
+async def test_z2jh_extra_config_keeps_chart_init_container_and_spawns(kube_api):
     """Run hub.extraConfig as the chart does: block-cloud-metadata stays first, objects validate."""
     state, factory = kube_api
     c = z2jh_config(load_values())

@@ -15,7 +15,6 @@ from jupyter_remote_dev.hub.labels import label_value
 from jupyter_remote_dev.hub.raycluster import raycluster_name
 
 from .hub_support import make_spawner, make_user, spawn_manifests
-from .kube_standin import kube_api  # noqa: F401 (fixture)
 
 USER = "Alice.Smith@Example.com"
 
@@ -37,7 +36,7 @@ def hooked_spawner(factory, timeout=5.0, **template):
     return make_spawner(c, make_user(USER, groups=["team-ml"]))
 
 
-async def test_raycluster_hooks_create_before_spawn_and_delete_after_stop(kube_api):  # noqa: F811
+async def test_raycluster_hooks_create_before_spawn_and_delete_after_stop(kube_api):
     """pre_spawn_hook POSTs the labelled cluster, the pod uses it, post_stop_hook deletes it."""
     state, factory = kube_api
     spawner = hooked_spawner(factory)
@@ -63,7 +62,7 @@ async def test_raycluster_hooks_create_before_spawn_and_delete_after_stop(kube_a
     assert state.requests == [("POST", path), ("DELETE", f"{path}/{name}")]
 
 
-async def test_raycluster_owner_is_the_user_pod(kube_api):  # noqa: F811
+async def test_raycluster_owner_is_the_user_pod(kube_api):
     """after_pod_created_hook makes the user pod the cluster's owner (garbage-collected with it)."""
     state, factory = kube_api
     spawner = hooked_spawner(factory)
@@ -77,7 +76,7 @@ async def test_raycluster_owner_is_the_user_pod(kube_api):  # noqa: F811
     assert cluster["metadata"]["labels"]["owner"] == label_value(USER)  # the rest is kept
 
 
-async def test_raycluster_owner_failure_does_not_fail_the_spawn(kube_api, caplog):  # noqa: F811
+async def test_raycluster_owner_failure_does_not_fail_the_spawn(kube_api, caplog):
     """Without patch permission the owner is not set; a warning is logged, the spawn goes on."""
     state, factory = kube_api
     state.forbidden = {"patch"}
@@ -89,7 +88,7 @@ async def test_raycluster_owner_failure_does_not_fail_the_spawn(kube_api, caplog
     assert any("no owner pod" in w and "patch" in w.split("grant", 1)[-1] for w in warnings)
 
 
-async def test_raycluster_create_reuses_existing_cluster(kube_api, caplog):  # noqa: F811
+async def test_raycluster_create_reuses_existing_cluster(kube_api, caplog):
     """A second spawn meets 409 AlreadyExists, reads the existing cluster and goes on."""
     state, factory = kube_api
     spawner = hooked_spawner(factory)
@@ -102,7 +101,7 @@ async def test_raycluster_create_reuses_existing_cluster(kube_api, caplog):  # n
     assert "already exists; reusing it" in caplog.text
 
 
-async def test_raycluster_delete_of_missing_cluster_is_not_an_error(kube_api, caplog):  # noqa: F811
+async def test_raycluster_delete_of_missing_cluster_is_not_an_error(kube_api, caplog):
     """post_stop_hook on a cluster that is already gone (404) logs it and succeeds."""
     state, factory = kube_api
     spawner = hooked_spawner(factory)
@@ -112,7 +111,7 @@ async def test_raycluster_delete_of_missing_cluster_is_not_an_error(kube_api, ca
     assert "was already gone" in caplog.text
 
 
-async def test_raycluster_forbidden_shows_rbac_fix_in_spawn_log(kube_api, caplog):  # noqa: F811
+async def test_raycluster_forbidden_shows_rbac_fix_in_spawn_log(kube_api, caplog):
     """Missing RBAC (403) aborts the spawn with a message naming the permission and the fix."""
     state, factory = kube_api
     state.forbidden = {"create"}
@@ -131,7 +130,7 @@ async def test_raycluster_forbidden_shows_rbac_fix_in_spawn_log(kube_api, caplog
     assert state.objects == {}
 
 
-async def test_raycluster_missing_crd_names_kuberay(kube_api):  # noqa: F811
+async def test_raycluster_missing_crd_names_kuberay(kube_api):
     """Without the RayCluster CRD (no KubeRay) the spawn fails saying what to install."""
     state, factory = kube_api
     state.crd_installed = False
@@ -140,7 +139,7 @@ async def test_raycluster_missing_crd_names_kuberay(kube_api):  # noqa: F811
         await spawner.pre_spawn_hook(spawner)
 
 
-async def test_raycluster_api_timeout_is_bounded(kube_api):  # noqa: F811
+async def test_raycluster_api_timeout_is_bounded(kube_api):
     """A Kubernetes API that does not answer fails the call after the configured timeout."""
     state, factory = kube_api
     state.delay = 0.8
@@ -152,7 +151,7 @@ async def test_raycluster_api_timeout_is_bounded(kube_api):  # noqa: F811
     await asyncio.sleep(0.8)  # let the stand-in finish its delayed answer before teardown
 
 
-async def test_raycluster_spec_refused_by_crd_schema_is_reported(kube_api):  # noqa: F811
+async def test_raycluster_spec_refused_by_crd_schema_is_reported(kube_api):
     """A template override the CRD schema refuses comes back as 422 with the field named."""
     state, factory = kube_api
     if state.validator is None:

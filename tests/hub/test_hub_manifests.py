@@ -28,7 +28,6 @@ from .hub_support import (
     spawn_manifests,
     validate_k8s,
 )
-from .kube_standin import kube_api  # noqa: F401 (fixture)
 
 USERNAMES = [
     "alice",
@@ -77,7 +76,7 @@ def env_of(container: dict) -> dict:
 @pytest.mark.parametrize("server_name", ["", "gpu-box"])
 @pytest.mark.parametrize("username", USERNAMES)
 async def test_pod_pvc_and_raycluster_validate_for_any_user(
-    kube_api,  # noqa: F811
+    kube_api,
     username,
     server_name,
 ):

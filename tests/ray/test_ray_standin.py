@@ -7,10 +7,8 @@ records every request, so a refused submission can be shown to have reached noth
 import json
 import os
 import socket
-import threading
 import time
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from jupyter_server.auth.authorizer import Authorizer
