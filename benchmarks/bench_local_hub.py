@@ -22,7 +22,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.local_hub_support import local_hub
+from tests.support.local_hub_support import local_hub
 
 
 def one_round(ray: bool) -> dict[str, float]:

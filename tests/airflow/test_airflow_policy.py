@@ -11,7 +11,6 @@ import logging
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -32,6 +31,7 @@ from jupyter_remote_dev.airflow.fetch import fetch_for_dag
 from jupyter_remote_dev.airflow.publish import publish
 from jupyter_remote_dev.airflow.slug import branch_dag_id, branch_slug
 from jupyter_remote_dev.airflow.sync import sync_once
+from jupyter_remote_dev.ray.local_head import free_port
 
 from ..support.airflow_support import write_tree
 
@@ -325,16 +325,10 @@ def test_policy_imports_light():
     assert out.stdout.strip() == "[]"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def airflow_api(parsed):
     """A real ``airflow api-server`` on loopback over the parsed DB, with an admin and a viewer."""
-    home, port = parsed["home"], _free_port()
+    home, port = parsed["home"], free_port()
     passwords = {"admin": secrets.token_urlsafe(12), "viewer": secrets.token_urlsafe(12)}
     (home / "passwords.json").write_text(json.dumps(passwords))
     env = {

@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ import pytest
 import schemathesis
 from schemathesis.checks import not_a_server_error, status_code_conformance
 from schemathesis.config import SchemathesisConfig
+
+from jupyter_remote_dev.ray.local_head import free_port
 
 EXAMPLES = 8
 SEED = 12
@@ -39,18 +40,12 @@ OTHER_EXTENSIONS = (
 """Installed server extensions this run does not need (a faster start)."""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _start_server(tmp: Path) -> tuple[subprocess.Popen, str, str]:
     """A real Jupyter server with the extension; (process, API base URL, token)."""
     root, empty_path = tmp / "root", tmp / "no-programs"
     root.mkdir()
     empty_path.mkdir()
-    token, port = secrets.token_hex(16), _free_port()
+    token, port = secrets.token_hex(16), free_port()
     config = {
         "ServerApp": {
             "jpserver_extensions": {

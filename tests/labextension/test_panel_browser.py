@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 import jupyter_remote_dev
+from jupyter_remote_dev.ray.local_head import free_port
 
 from ..support.cost_standin import CostStandIn
 
@@ -34,12 +35,6 @@ ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 PACKAGE_DIR = Path(jupyter_remote_dev.__file__).parent  # holds labextension/ (the built panel)
 PANEL_TAB = '.jp-SideBar [data-id="jp-RemoteDev-panel"]'
 ESTIMATE_NOTE = "Local estimate: this machine's CPU time and memory at OpenCost's default rates."
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from jupyter_remote_dev.ray.local_head import free_port
 from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.access import Visibility, visibility
 from jupyter_remote_dev.services.spend_view.app import SpendViewApp
@@ -218,12 +218,6 @@ configure_spend_view(
     athena_report_dir={athena!r},
 )
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import ipaddress
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import httpx
 import psutil
+
+from jupyter_remote_dev.ray.local_head import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_CONFIG = REPO / "hub_config" / "local_config.py"
@@ -37,12 +38,6 @@ c.JupyterHub.load_roles.append(
     }}
 )
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
