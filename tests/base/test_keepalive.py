@@ -1,6 +1,6 @@
 """Answers sent before the request body was read say ``Connection: close``, so a keep-alive client
 opens a new connection for its next request instead of sending it into one the server closes.
-(Through the hub's proxy, for the hub services too: tests/test_e2e_team_git.py.)"""
+(Through the hub's proxy, for the hub services too: tests/e2e/test_e2e_team_git.py.)"""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``ray status`` and ``git local status`` (in the pod) through the real CLI: the state, or "not
-configured: set X". The laptop's ``git status``: tests/test_client_git_cmd.py."""
+configured: set X". The laptop's ``git status``: tests/client/test_client_git_cmd.py."""
 
 from __future__ import annotations
 

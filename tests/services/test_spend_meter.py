@@ -2,7 +2,8 @@
 OpenCost allocation API (contracts.md section 1) read by the server's own OpenCost backend.
 
 The hub's part (which PID is whose server, whose token is whose) is played here by the list of
-servers and a token table; tests/test_spend_e2e.py runs the same service under a real JupyterHub.
+servers and a token table; tests/e2e/test_spend_e2e.py runs the same service under a real
+JupyterHub.
 """
 
 from __future__ import annotations
