@@ -5,13 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..support.files_support import connect
 from ..support.openapi_check import assert_response_matches
-
-
-@pytest.fixture
-def api(jp_serverapp, http_server_client, jp_http_port, jp_base_url):
-    return connect(jp_serverapp, jp_http_port, jp_base_url)
 
 
 @pytest.mark.parametrize(

@@ -8,15 +8,10 @@ import os
 
 import pytest
 
-from ..support.files_support import Api, connect, snapshot
+from ..support.files_support import Api, snapshot
 from ..support.openapi_check import assert_response_matches
 
 SURROGATE = "x\\ud800"  # a lone surrogate, as a JSON escape (valid JSON, not valid Unicode)
-
-
-@pytest.fixture
-def api(jp_serverapp, http_server_client, jp_http_port, jp_base_url) -> Api:
-    return connect(jp_serverapp, jp_http_port, jp_base_url)
 
 
 async def refused(api: Api, path: str, body: bytes) -> tuple[int, str]:
