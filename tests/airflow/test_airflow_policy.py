@@ -35,6 +35,8 @@ from jupyter_remote_dev.ray.local_head import free_port
 
 from ..support.airflow_support import write_tree
 
+# A real Airflow 3 (its own virtualenv) parses the DAGs and serves its API: minutes, the e2e lane.
+pytestmark = pytest.mark.e2e
 AIRFLOW_VENV = Path(
     os.environ.get("AIRFLOW_VENV", Path.home() / ".cache/jupyter-remote-dev/airflow-venv")
 )
