@@ -18,6 +18,8 @@ from jupyter_remote_dev.reports.athena.week import Week
 from ..support.airflow_support import MotoS3
 from ..support.athena_support import execution, stub_account, stubbed
 
+# A real Airflow 3 (its own virtualenv) loads and runs the DAG: the e2e lane, like the policy tests.
+pytestmark = pytest.mark.e2e
 AIRFLOW_VENV = Path(
     os.environ.get("AIRFLOW_VENV", Path.home() / ".cache/jupyter-remote-dev/airflow-venv")
 )
