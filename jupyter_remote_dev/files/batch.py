@@ -24,11 +24,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..errors import ConflictError, NotFoundError, RemoteDevError
-from .fdpath import OPEN_FILE, Location, locate, open_physical, open_root
+from .fdpath import OPEN_FILE, Location, explain_hidden, locate, open_physical, open_root
 from .fileio import create_temp, install
 from .headers import parse_sha256
 from .manifest import HashCache
-from .settings import explain_hidden
 
 PAX_PREFIX = "REMOTE_DEV."
 CHUNK = 1024 * 1024

@@ -20,6 +20,19 @@ from urllib.parse import unquote
 
 from ..errors import ConflictError, HiddenPathError, NotFoundError, PathError
 
+HIDDEN_FILES_OFF = (
+    "dot-files are turned off for the remote-dev file API on this server "
+    "(RemoteDevExtension.allow_hidden_files is False)"
+)
+
+
+def explain_hidden(error: BaseException) -> BaseException:
+    """A dot-name refusal of the file API, completed with the setting that decides it."""
+    if isinstance(error, HiddenPathError):
+        return HiddenPathError(f"{error.message}; {HIDDEN_FILES_OFF}")
+    return error
+
+
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4096
 MAX_LINK_HOPS = 40

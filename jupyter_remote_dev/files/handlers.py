@@ -13,7 +13,7 @@ from tornado import web
 from ..base.handlers import RemoteDevHandler, api_path
 from ..base.streaming import BodySink, StreamedBodyMixin
 from ..errors import RemoteDevError
-from .fdpath import Location, locate
+from .fdpath import Location, explain_hidden, locate
 from .fileio import (
     AtomicWriter,
     delete,
@@ -22,7 +22,6 @@ from .fileio import (
 )
 from .headers import parse_content_range, parse_etags, parse_file_mode, parse_range, parse_sha256
 from .manifest import HashCache, stat_key
-from .settings import explain_hidden
 from .uploads import UploadSegment, UploadStore
 
 AUTH_RESOURCE = "contents"

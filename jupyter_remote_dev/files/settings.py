@@ -7,20 +7,7 @@ from pathlib import Path
 from traitlets import Bool, Float, HasTraits, Int, List, Unicode
 
 from ..base.validators import positive
-from ..errors import HiddenPathError
 from .manifest import DEFAULT_IGNORE_PATTERNS
-
-HIDDEN_FILES_OFF = (
-    "dot-files are turned off for the remote-dev file API on this server "
-    "(RemoteDevExtension.allow_hidden_files is False)"
-)
-
-
-def explain_hidden(error: BaseException) -> BaseException:
-    """A dot-name refusal of the file API, completed with the setting that decides it."""
-    if isinstance(error, HiddenPathError):
-        return HiddenPathError(f"{error.message}; {HIDDEN_FILES_OFF}")
-    return error
 
 
 class FilesSettings(HasTraits):
