@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from jupyter_remote_dev.ray.local_head import free_port
+from jupyter_remote_dev.embedded.ports import free_port
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 

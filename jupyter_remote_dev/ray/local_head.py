@@ -18,14 +18,9 @@ from pathlib import Path
 
 import httpx
 
+from ..embedded.ports import free_port
+
 DASHBOARD_ENV = "JUPYTER_REMOTE_DEV_RAY_DASHBOARD_URL"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _dashboard_answers(url: str, timeout: float = 1.0) -> bool:

@@ -31,7 +31,7 @@ from jupyter_remote_dev.airflow.fetch import fetch_for_dag
 from jupyter_remote_dev.airflow.publish import publish
 from jupyter_remote_dev.airflow.slug import branch_dag_id, branch_slug
 from jupyter_remote_dev.airflow.sync import sync_once
-from jupyter_remote_dev.ray.local_head import free_port
+from jupyter_remote_dev.embedded.ports import free_port
 
 from ..support.airflow_support import write_tree
 

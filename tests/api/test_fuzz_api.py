@@ -23,7 +23,7 @@ import schemathesis
 from schemathesis.checks import not_a_server_error, status_code_conformance
 from schemathesis.config import SchemathesisConfig
 
-from jupyter_remote_dev.ray.local_head import free_port
+from jupyter_remote_dev.embedded.ports import free_port
 
 EXAMPLES = 8
 SEED = 12

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 import jupyter_remote_dev
-from jupyter_remote_dev.ray.local_head import free_port
+from jupyter_remote_dev.embedded.ports import free_port
 
 from ..support.cost_standin import CostStandIn
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
+from jupyter_remote_dev.embedded.ports import free_port
 from jupyter_remote_dev.ray.launcher import read_state, write_state
-from jupyter_remote_dev.ray.local_head import free_port
 
 from ..support.openapi_check import assert_response_matches
 

@@ -15,9 +15,9 @@ from jupyter_server.auth.authorizer import Authorizer
 from tornado.httpclient import HTTPClientError
 
 from jupyter_remote_dev.base.handlers import RAY_SERVICE
+from jupyter_remote_dev.embedded.ports import free_port
 from jupyter_remote_dev.errors import ConflictError, NotFoundError, PathError
 from jupyter_remote_dev.ray.dashboard import Dashboard, version_verdict
-from jupyter_remote_dev.ray.local_head import free_port
 from jupyter_remote_dev.ray.package import package_working_dir, resolve_inside
 
 from ..support.files_support import connect

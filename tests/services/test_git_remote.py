@@ -14,8 +14,8 @@ import httpx
 import psutil
 import pytest
 
+from jupyter_remote_dev.embedded.ports import free_port
 from jupyter_remote_dev.gitsync.config import DEFAULT_SYNC_BRANCH, expand_sync_branch
-from jupyter_remote_dev.ray.local_head import free_port
 from jupyter_remote_dev.services.git_remote.policy import refusals
 from jupyter_remote_dev.services.git_remote.repo import provision
 

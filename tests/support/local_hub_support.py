@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from jupyter_remote_dev.ray.local_head import free_port
+from jupyter_remote_dev.embedded.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_CONFIG = REPO / "hub_config" / "local_config.py"
