@@ -61,7 +61,9 @@ def parse_interval(text: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise GitSyncConfigError(f"{ENV_PREFIX}INTERVAL is not a number: {text!r}") from None
+        raise GitSyncConfigError(
+            f"{ENV_PREFIX}INTERVAL must be a number of seconds, got {text!r}"
+        ) from None
 
 
 ALLOWED_SCHEMES = ("https", "http", "ssh", "file")

@@ -133,12 +133,18 @@ def test_git_traits_refuse_hostile_values(trait, value):
         RemoteDevExtension(**{trait: value})
 
 
-@pytest.mark.parametrize("user", ["jo..doe", "x.lock"])
-async def test_git_sync_works_for_user_names_git_refuses_in_refs(jp_fetch, bare, monkeypatch, user):
+@pytest.fixture(params=["jo..doe", "x.lock"])
+def hub_user(request, monkeypatch):
+    """The server's user, named in its environment before the server starts (as the hub does)."""
+    monkeypatch.setenv("JUPYTERHUB_USER", request.param)
+    return request.param
+
+
+async def test_git_sync_works_for_user_names_git_refuses_in_refs(hub_user, jp_fetch, bare):
     """A user name that is no valid ref part still gets status and sync (its own branch)."""
     from jupyter_remote_dev.gitsync.config import ref_safe_username
 
-    monkeypatch.setenv("JUPYTERHUB_USER", user)
+    user = hub_user
     status = await fetch_json(jp_fetch, "GET", "/git/status")
     assert status["branch"] == f"remote-dev/{ref_safe_username(user)}" != f"remote-dev/{user}"
     body = await fetch_json(jp_fetch, "POST", "/git/sync", body=b"")

@@ -81,12 +81,14 @@ class Server:
     def _wait_for_info(self) -> tuple[str, str]:
         info = self.runtime / f"jpserver-{self.process.pid}.json"
         deadline = time.monotonic() + 60
-        while not info.exists():
+        while True:  # the server writes its info file in place: wait until it parses
             assert self.process.poll() is None, self.log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the server did not start in 60 s"
-            time.sleep(0.1)
-        data = json.loads(info.read_text())
-        return data["url"], data["token"]
+            try:
+                data = json.loads(info.read_text())
+                return data["url"], data["token"]
+            except (FileNotFoundError, json.JSONDecodeError):
+                time.sleep(0.1)
 
     def post(self, path: str) -> httpx.Response:
         return httpx.post(
