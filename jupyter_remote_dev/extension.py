@@ -9,6 +9,7 @@ tornado), ``handlers.py`` and a ``settings.py`` mixin together. The mixins' trai
 - :mod:`~jupyter_remote_dev.gitsync`: two-way Git sync of the workspace
 - :mod:`~jupyter_remote_dev.cost`: the user's spend from Kubecost or OpenCost
 - :mod:`~jupyter_remote_dev.ray`: Ray connection, jobs and the dashboard proxy
+- :mod:`~jupyter_remote_dev.ssh`: SSH (exec, pty, SFTP, forwarding) through a WebSocket
 - :mod:`~jupyter_remote_dev.api`: ``GET info`` and the OpenAPI contract
 - :mod:`~jupyter_remote_dev.base`: the handler base class and streamed request bodies
 """
@@ -32,8 +33,17 @@ from .gitsync import handlers as git_handlers
 from .gitsync.settings import GitSyncSettings, user_name
 from .ray import handlers as ray_handlers
 from .ray.settings import RaySettings
+from .ssh import handlers as ssh_handlers
+from .ssh.settings import SshSettings
 
-AREA_SETTINGS = (FilesSettings, ExecSettings, GitSyncSettings, CostSettings, RaySettings)
+AREA_SETTINGS = (
+    FilesSettings,
+    ExecSettings,
+    GitSyncSettings,
+    CostSettings,
+    RaySettings,
+    SshSettings,
+)
 """Every area's settings mixin, in the order RemoteDevExtension inherits them."""
 
 ROUTES = (
@@ -45,12 +55,19 @@ ROUTES = (
     cost_handlers,
     ray_handlers,
     git_handlers,
+    ssh_handlers,
 )
 """The modules whose ``default_handlers`` make up the REST API."""
 
 
 class RemoteDevExtension(
-    FilesSettings, ExecSettings, GitSyncSettings, CostSettings, RaySettings, ExtensionApp
+    FilesSettings,
+    ExecSettings,
+    GitSyncSettings,
+    CostSettings,
+    RaySettings,
+    SshSettings,
+    ExtensionApp,
 ):
     """Authenticated REST endpoints for a local IDE: files, trees, exec, git sync, cost and Ray."""
 
@@ -74,6 +91,23 @@ class RemoteDevExtension(
         for area in AREA_SETTINGS:
             for name in area.class_own_traits():
                 getattr(self, name)
+        self.settings[ssh_handlers.SERVICE_KEY] = self.make_ssh_service()
+
+    def make_ssh_service(self):
+        """The SSH area's :class:`~jupyter_remote_dev.ssh.service.SshService` (None if off)."""
+        if not self.allow_ssh:
+            return None
+        from .ssh.service import SshService
+
+        return SshService(
+            state_dir=self.ssh_state_dir,
+            root_dir=os.path.expanduser(self.serverapp.root_dir),
+            shell=self.exec_shell,
+            allow_exec=self.allow_exec,
+            kill_grace=self.exec_kill_grace,
+            keepalive_interval=self.ssh_keepalive_interval,
+            ping_interval=self.ssh_ping_interval,
+        )
 
     def feature_flags(self) -> dict[str, bool]:
         """What this server offers, for GET info and the clients."""
@@ -85,6 +119,7 @@ class RemoteDevExtension(
             "cost": bool(self.cost_backend),
             "ray": bool(self.ray_address or self.ray_dashboard_url),
             "git": bool(self.git_repo),
+            "ssh": self.allow_ssh,
         }
 
     @property
@@ -154,3 +189,6 @@ class RemoteDevExtension(
             await self._git_service.stop(timeout=self.git_stop_timeout)
         if self._upload_sweeper is not None:  # abandoned uploads and temp files
             self._upload_sweeper.cancel()
+        ssh = self.settings.get(ssh_handlers.SERVICE_KEY)
+        if ssh is not None:  # open SSH connections end, their processes are stopped
+            await ssh.close()
