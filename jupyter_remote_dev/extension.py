@@ -107,6 +107,7 @@ class RemoteDevExtension(
             kill_grace=self.exec_kill_grace,
             keepalive_interval=self.ssh_keepalive_interval,
             ping_interval=self.ssh_ping_interval,
+            log=self.log,
         )
 
     def feature_flags(self) -> dict[str, bool]:

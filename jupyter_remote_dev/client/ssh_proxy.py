@@ -42,7 +42,7 @@ async def connect(profile: Profile):
         request_timeout=30.0,
     )
     try:
-        conn = await websocket_connect(request, ping_interval=PING_INTERVAL, ping_timeout=90.0)
+        conn = await websocket_connect(request, ping_interval=PING_INTERVAL)
     except HTTPClientError:
         raise
     except OSError as error:

@@ -18,8 +18,6 @@ from pathlib import Path
 from .keys import AuthorizedKeys, ClientKey, asyncssh, load_or_create_host_key, public_line
 from .sessions import Grants, RootedSFTPServer, Sessions
 
-log = logging.getLogger(__name__)
-
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 
 
@@ -46,7 +44,7 @@ class _Server(asyncssh.SSHServer):
         self.service._connections.add(conn)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        log.info("ssh: %s disconnected", self.grants.who)
+        self.service.log.info("ssh: %s disconnected", self.grants.who)
         self.service._connections.discard(self.conn)
         self.service._track(asyncio.ensure_future(self.sessions.close()))
 
@@ -64,7 +62,7 @@ class _Server(asyncssh.SSHServer):
 
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         allowed = self.service.keys.allows(key)
-        log.info(
+        self.service.log.info(
             "ssh: %s key %s %s",
             self.grants.who,
             key.get_fingerprint("sha256"),
@@ -82,7 +80,7 @@ class _Server(asyncssh.SSHServer):
                 asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED,
                 "only ports on the server (localhost) may be forwarded to",
             )
-        log.info("ssh: %s forwards to %s:%s", self.grants.who, dest_host, dest_port)
+        self.service.log.info("ssh: %s forwards to %s:%s", self.grants.who, dest_host, dest_port)
         return True
 
     def server_requested(self, listen_host, listen_port):
@@ -103,7 +101,9 @@ class SshService:
         keepalive_interval: float,
         ping_interval: float = 30.0,
         login_timeout: float = 30.0,
+        log: logging.Logger | None = None,
     ):
+        self.log = log or logging.getLogger(__name__)
         folder = Path(state_dir)
         self.state_dir = folder
         self.root_dir = root_dir
@@ -136,20 +136,22 @@ class SshService:
         """Allow ``key`` to log in; False if it already could."""
         added = self.keys.add(key)
         if added:
-            log.info("ssh: registered key %s (%s)", key.fingerprint, key.comment or "no comment")
+            self.log.info(
+                "ssh: registered key %s (%s)", key.fingerprint, key.comment or "no comment"
+            )
         return added
 
     def serve(self, sock: socket.socket, grants: Grants) -> asyncio.Future:
         """Run an SSH server connection on ``sock`` with what ``grants`` allows (a task)."""
         sessions = Sessions(
-            grants, root=self.root_dir, shell=self.shell, kill_grace=self.kill_grace
+            grants, root=self.root_dir, shell=self.shell, kill_grace=self.kill_grace, log=self.log
         )
         task = asyncio.ensure_future(self._serve(sock, grants, sessions))
         self._track(task)
         return task
 
     async def _serve(self, sock: socket.socket, grants: Grants, sessions: Sessions) -> None:
-        sftp = functools.partial(RootedSFTPServer, root=self.root_dir, grants=grants)
+        sftp = functools.partial(RootedSFTPServer, root=self.root_dir, grants=grants, log=self.log)
         try:
             await asyncssh.run_server(
                 sock,
@@ -167,7 +169,7 @@ class SshService:
                 login_timeout=self.login_timeout,
             )
         except (asyncssh.Error, OSError, asyncio.TimeoutError) as error:
-            log.info("ssh: %s: connection ended before login: %s", grants.who, error)
+            self.log.info("ssh: %s: connection ended before login: %s", grants.who, error)
             sock.close()
             await sessions.close()
 

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from ..exec.runner import kill_group
 from .keys import asyncssh
 
-log = logging.getLogger(__name__)
-
 CHUNK = 256 * 1024
 """Bytes read from a command's pipes at a time."""
 CLIENT_ENV = ("LANG", "LANGUAGE", "LC_")
@@ -59,7 +57,10 @@ def _take_terminal() -> None:
 class Sessions:
     """The command and shell sessions of one SSH connection."""
 
-    def __init__(self, grants: Grants, *, root: str, shell: list[str], kill_grace: float):
+    def __init__(
+        self, grants: Grants, *, root: str, shell: list[str], kill_grace: float, log: logging.Logger
+    ):
+        self.log = log
         self.grants = grants
         self.root = root
         self.shell = shell
@@ -89,7 +90,7 @@ class Sessions:
         if term:
             env["TERM"] = term
         what = repr(command) if command is not None else "a login shell"
-        log.info("ssh: %s runs %s%s", self.grants.who, what, " on a pty" if term else "")
+        self.log.info("ssh: %s runs %s%s", self.grants.who, what, " on a pty" if term else "")
         try:
             child = await (
                 self._spawn_pty(argv, env, process) if term else self._spawn(argv, env, process)
@@ -185,7 +186,7 @@ class RootedSFTPServer(asyncssh.SFTPServer):
     are refused.
     """
 
-    def __init__(self, chan, *, root: str, grants: Grants):
+    def __init__(self, chan, *, root: str, grants: Grants, log: logging.Logger):
         self._confined = not grants.exec
         self._writable = grants.sftp_write
         self._root = os.path.realpath(root).encode()
