@@ -89,6 +89,7 @@ def test_hub_ssh_proxy_starts_a_stopped_server(hub, laptop):
         time.sleep(0.3)
     started = time.monotonic()
     result = sh([*laptop["ssh"], HOST, "echo up"], laptop["env"])
+    # StrictHostKeyChecking: the restarted server kept its host key (on the home volume)
     assert result.returncode == 0, result.stderr
     assert result.stdout == b"up\n"
     took = time.monotonic() - started
