@@ -1,7 +1,9 @@
 """``jupyter remote-dev ssh-proxy``: OpenSSH's ProxyCommand, stdin/stdout <-> the SSH WebSocket.
 
-The WebSocket (``{server}remote-dev/ssh``) is authenticated with the profile's token. A stopped hub
-server is started first (VS Code gives a connection 15 s; see docs/ssh.md to raise that).
+The WebSocket (``{server}remote-dev/ssh``) is authenticated with the profile's token. It starts
+every SSH connection, so it imports only tornado's WebSocket client on the way: the REST client
+(httpx) is loaded only when the WebSocket is refused, to explain why or to start a stopped hub
+server (VS Code gives a connection 15 s; docs/ssh.md says how to raise that).
 """
 
 from __future__ import annotations
@@ -10,16 +12,22 @@ import asyncio
 import contextlib
 import os
 
+from jupyter_core.application import base_aliases
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClosedError, websocket_connect
+from traitlets import Unicode
 
 from .. import __version__
-from .api import ClientError, RemoteDevClient
-from .commands import RemoteDevCommand
+from ..cliapp import CommandApp, print_error
+from . import profiles
 from .profiles import Profile
 
 CHUNK = 256 * 1024
 PING_INTERVAL = 30.0
+
+
+class ProxyError(Exception):
+    """A connection failure with a one-line message."""
 
 
 def socket_url(profile: Profile) -> str:
@@ -46,7 +54,7 @@ async def connect(profile: Profile):
     except HTTPClientError:
         raise
     except OSError as error:
-        raise ClientError(f"cannot connect to {profile.url}: {error}") from error
+        raise ProxyError(f"cannot connect to {profile.url}: {error}") from error
     conn.protocol.stream.set_nodelay(True)  # SSH sends many small packets: no Nagle delays
     return conn
 
@@ -81,27 +89,44 @@ async def bridge(conn, stdin_fd: int = 0, stdout_fd: int = 1) -> None:
     up.cancel()
 
 
-class SshProxyApp(RemoteDevCommand):
+class SshProxyApp(CommandApp):
     """OpenSSH ProxyCommand to the server (written by ssh-config): stdin/stdout <-> WebSocket."""
 
     name = "jupyter-remote-dev-ssh-proxy"
     description = __doc__
+    profile = Unicode("", config=True, help="Profile to use (default: 'default').")
+    aliases = {**base_aliases, "profile": "SshProxyApp.profile"}
 
-    def run(self) -> int:
-        profile = self.load_profile()
-        return asyncio.run(self._run(profile))
+    def start(self):
+        try:
+            asyncio.run(self._run(profiles.load(self.profile or None)))
+        except KeyboardInterrupt:
+            self.exit(130)
+        except (ProxyError, profiles.ProfileError) as error:
+            print_error(str(error))
+            self.exit(1)
 
-    async def _run(self, profile: Profile) -> int:
+    async def _run(self, profile: Profile) -> None:
         try:
             conn = await connect(profile)
         except HTTPClientError as error:
-            # let the REST client explain (token refused, no such server) or start the server
-            self.start_server = True
-            with RemoteDevClient(profile) as client:
-                await asyncio.to_thread(self.with_server, profile, client.info)
+            await asyncio.to_thread(explain_or_start, profile)
             try:
                 conn = await connect(profile)
             except HTTPClientError as again:
-                raise ClientError(f"the SSH WebSocket answered {again.code}: {again}") from error
+                raise ProxyError(f"the SSH WebSocket answered {again.code}: {again}") from error
         await bridge(conn)
-        return 0
+
+
+def explain_or_start(profile: Profile) -> None:
+    """After a refused WebSocket: raise the REST client's explanation (token refused, no such
+    server, ...), or start a stopped hub server and return once it is up."""
+    from .api import ClientError, RemoteDevClient
+    from .commands import RemoteDevCommand
+
+    helper = RemoteDevCommand(start_server=True)
+    try:
+        with RemoteDevClient(profile) as client:
+            helper.with_server(profile, client.info)
+    except ClientError as error:
+        raise ProxyError(error.message) from error
