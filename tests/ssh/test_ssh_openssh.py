@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,7 +21,13 @@ def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-async def test_exit_status_stdin_and_activity(laptop, server_url, token, jp_root_dir, jp_serverapp):
+async def test_exit_status_stdin_activity_and_logs(
+    laptop, server_url, token, jp_root_dir, jp_serverapp, remote_dev
+):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append
+    remote_dev.log.addHandler(handler)
     laptop = await ssh_setup(laptop, server_url, token)
     settings = jp_serverapp.web_app.settings
     settings.pop("remote_dev_ssh_last_activity", None)
@@ -31,6 +39,14 @@ async def test_exit_status_stdin_and_activity(laptop, server_url, token, jp_root
     assert result.returncode == 0, result.stderr
     assert result.text.splitlines() == ["HELLO", str(jp_root_dir.resolve())]
     assert result.stderr == b"err\n"
+    remote_dev.log.removeHandler(handler)
+    logged = [record.getMessage() for record in records]
+    # the Jupyter user (a token of a standalone server is a fresh anonymous name) and the command
+    assert any(re.fullmatch(r"ssh: \w+ runs 'exit 7'", line) for line in logged), logged
+    assert any("key SHA256:" in line and "accepted" in line for line in logged), logged
+    assert not any(token in line for line in logged)
+    public = (laptop.home / ".jupyter" / "remote_dev_ssh" / "default_ed25519.pub").read_text()
+    assert not any(public.split()[1] in line for line in logged)
 
 
 async def test_tty_is_a_pts(laptop, server_url, token):
