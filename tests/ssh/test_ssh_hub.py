@@ -52,6 +52,7 @@ def laptop(hub, tmp_path_factory):
 def test_hub_ssh_exec_and_scp_through_the_proxy(hub, laptop, tmp_path):
     result = sh([*laptop["ssh"], HOST, "exit 7"], laptop["env"])
     assert result.returncode == 7, result.stderr
+    assert "ssh: alice runs 'exit 7'" in hub.output()  # the server's log names the hub user
     home = hub.state / "home" / "alice"
     result = sh([*laptop["ssh"], HOST, "pwd"], laptop["env"])
     assert result.stdout.decode().strip() == str(home.resolve())
