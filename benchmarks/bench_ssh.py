@@ -65,21 +65,16 @@ def main() -> None:
             env = laptop(tmp_path / "laptop", server)
             ours = ["scp", "-q", "-F", str(tmp_path / "laptop" / ".ssh" / "config")]
             sizes = args.size_mib * 1024**2 / 1e6
+            there = f"{sshd.host}:{tmp_path / 'sshd-side' / 'big.bin'}"
+            gcm = [*sshd.scp, "-c", "aes128-gcm@openssh.com"]
+            back = str(tmp_path / "back.bin")
             ways = {
                 ("up", "ours"): lambda: timed([*ours, str(big), f"{HOST}:big.bin"], env),
-                ("up", "sshd"): lambda: timed(
-                    [*sshd.scp, str(big), f"{sshd.host}:{tmp_path / 'sshd-side' / 'big.bin'}"]
-                ),
-                ("down", "ours"): lambda: timed(
-                    [*ours, f"{HOST}:big.bin", str(tmp_path / "a")], env
-                ),
-                ("down", "sshd"): lambda: timed(
-                    [
-                        *sshd.scp,
-                        f"{sshd.host}:{tmp_path / 'sshd-side' / 'big.bin'}",
-                        str(tmp_path / "b"),
-                    ]
-                ),
+                ("up", "sshd"): lambda: timed([*sshd.scp, str(big), there]),
+                ("up", "sshd-gcm"): lambda: timed([*gcm, str(big), there]),
+                ("down", "ours"): lambda: timed([*ours, f"{HOST}:big.bin", back], env),
+                ("down", "sshd"): lambda: timed([*sshd.scp, there, back]),
+                ("down", "sshd-gcm"): lambda: timed([*gcm, there, back]),
             }
             samples: dict = {key: [] for key in ways}
             for _ in range(args.runs):
