@@ -19,7 +19,7 @@ import signal
 import termios
 from dataclasses import dataclass
 
-from ..exec.runner import kill_group
+from ..exec.runner import group_members, kill_group
 from .keys import asyncssh
 
 CHUNK = 256 * 1024
@@ -164,6 +164,8 @@ class Sessions:
         with contextlib.suppress(asyncio.TimeoutError, OSError, asyncssh.Error):
             # an escaped background process may hold the pipes open: do not wait for it forever
             await asyncio.wait_for(drained, max(self.kill_grace, 1.0))
+        if not group_members(child.pid):  # all gone: never signal that id again (reuse)
+            self.groups.discard(child.pid)
         code = child.returncode
         with contextlib.suppress(OSError, asyncssh.Error):
             if code >= 0:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
-from tornado.httpclient import HTTPRequest
+from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 
@@ -26,3 +27,20 @@ async def test_server_pings_and_the_ssh_banner_comes_first(server_url, token, mo
     conn.write_message("text is not SSH")
     assert await asyncio.wait_for(conn.read_message(), 10) is None  # closed
     assert conn.close_code == 1003
+
+
+class TestSshTurnedOff:
+    @pytest.fixture
+    def remote_dev_config(self):
+        return {"allow_ssh": False}
+
+    async def test_endpoints_answer_404_naming_the_setting(self, jp_fetch, server_url, token):
+        for path in (("ssh", "host-key"), ("ssh", "keys")):
+            with pytest.raises(HTTPClientError) as refused:
+                await jp_fetch("remote-dev", "api", *path)
+            assert refused.value.code == 404
+            assert "allow_ssh" in json.loads(refused.value.response.body)["message"]
+        url = "ws" + server_url[4:] + "remote-dev/ssh"
+        with pytest.raises(HTTPClientError) as refused:
+            await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {token}"}))
+        assert refused.value.code == 404
