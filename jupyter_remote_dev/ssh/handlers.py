@@ -164,8 +164,23 @@ class SshKeysHandler(RemoteDevHandler):
         self.write_json(key.public_dict(), status=201 if added else 200)
 
 
+class SshKeyHandler(RemoteDevHandler):
+    """DELETE ssh/keys/<fingerprint>: stop a key from logging in (``SHA256:...``, URL-encoded)."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized
+    def delete(self, fingerprint: str):
+        if not ssh_service(self).revoke(fingerprint):
+            raise RemoteDevError(f"no registered key has the fingerprint {fingerprint!r}", 404)
+        self.set_status(204)
+        self.finish()
+
+
 default_handlers = [
     (r"/remote-dev/ssh", SshSocketHandler),
     (api_path("ssh/host-key"), SshInfoHandler),
     (api_path("ssh/keys"), SshKeysHandler),
+    (api_path("ssh/keys/([^/]+)"), SshKeyHandler),
 ]

@@ -131,6 +131,13 @@ class AuthorizedKeys:
         self._save()
         return True
 
+    def remove(self, fingerprint: str) -> bool:
+        """Unregister the key with ``fingerprint``; False if none had it."""
+        if self._keys.pop(fingerprint, None) is None:
+            return False
+        self._save()
+        return True
+
     def allows(self, key: asyncssh.SSHKey) -> bool:
         return key.get_fingerprint("sha256") in self._keys
 

@@ -141,6 +141,14 @@ class SshService:
             )
         return added
 
+    def revoke(self, fingerprint: str) -> bool:
+        """Stop the key with ``fingerprint`` from logging in (open connections stay); False if
+        no registered key has it."""
+        removed = self.keys.remove(fingerprint)
+        if removed:
+            self.log.info("ssh: revoked key %s", fingerprint)
+        return removed
+
     def serve(self, sock: socket.socket, grants: Grants) -> asyncio.Future:
         """Run an SSH server connection on ``sock`` with what ``grants`` allows (a task)."""
         sessions = Sessions(

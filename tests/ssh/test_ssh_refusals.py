@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
-from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from .conftest import HOST, run, ssh_setup
@@ -91,3 +92,22 @@ async def test_key_api_refuses_bad_keys_and_changes_nothing(jp_fetch, body, mess
     assert message in json.loads(refused.value.response.body)["message"]
     listed = json.loads((await jp_fetch("remote-dev", "api", "ssh", "keys")).body)
     assert listed == {"keys": []}
+
+
+async def test_a_revoked_key_is_refused(laptop, server_url, token, jp_root_dir, jp_fetch):
+    laptop = await ssh_setup(laptop, server_url, token)
+    listed = json.loads((await jp_fetch("remote-dev", "api", "ssh", "keys")).body)["keys"]
+    url = f"{server_url}remote-dev/api/ssh/keys/{quote(listed[0]['fingerprint'], safe='')}"
+
+    async def delete():
+        return await AsyncHTTPClient().fetch(
+            url, method="DELETE", headers={"Authorization": f"token {token}"}, raise_error=False
+        )
+
+    assert (await delete()).code == 204
+    result = await laptop.ssh("-o", "BatchMode=yes", HOST, TOUCH)
+    assert result.returncode == 255 and b"Permission denied (publickey)" in result.stderr
+    assert not (jp_root_dir / MARKER).exists()
+    again = await delete()
+    assert again.code == 404
+    assert "no registered key" in json.loads(again.body)["message"]
