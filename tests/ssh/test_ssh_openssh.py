@@ -214,4 +214,4 @@ async def test_sshfs_mount_reads_and_writes(laptop, server_url, token, jp_root_d
         assert result.returncode == 0, result.stderr
         assert (jp_root_dir / "new.txt").read_text() == "from sshfs\n"
     finally:
-        await run(["fusermount", "-u", str(mount)], laptop.env)
+        await run([shutil.which("fusermount3") or "fusermount", "-u", str(mount)], laptop.env)
