@@ -26,7 +26,7 @@ BEGIN = "# >>> jupyter-remote-dev: managed by `jupyter remote-dev ssh-config --w
 END = "# <<< jupyter-remote-dev <<<"
 KEYS_FOLDER = "remote_dev_ssh"
 CIPHERS = "aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr"
-"""AES-GCM first: the server side (asyncssh) runs it about 1.5x faster than ssh's default,
+"""AES-GCM first: the server side (asyncssh) runs it up to 1.5x faster than ssh's default,
 ChaCha20-Poly1305 (benchmarks/RESULTS.md); all four are in every OpenSSH since 6.5."""
 
 
