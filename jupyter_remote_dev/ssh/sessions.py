@@ -43,10 +43,13 @@ class Grants:
 
 
 def _login_shell(fallback: str) -> str:
+    """The account's shell; ``fallback`` for a uid with no passwd entry (OpenShift) or a shell
+    that refuses logins (nologin, false), as container users often have."""
     try:
-        return pwd.getpwuid(os.getuid()).pw_shell or fallback
-    except KeyError:  # a uid with no passwd entry (OpenShift)
+        shell = pwd.getpwuid(os.getuid()).pw_shell
+    except KeyError:
         return fallback
+    return shell if shell and os.path.basename(shell) not in ("nologin", "false") else fallback
 
 
 def _take_terminal() -> None:
