@@ -58,6 +58,8 @@ async def test_tty_is_a_pts(laptop, server_url, token):
     assert lines[1].startswith("TERM=") and lines[1] != "TERM=", lines
     result = await laptop.ssh("-T", HOST, "tty")
     assert result.returncode == 1 and result.text.strip() == "not a tty"
+    result = await laptop.ssh("-tt", HOST, stdin=b"echo shell-$((6*7)); exit 3\n")
+    assert result.returncode == 3 and b"shell-42" in result.stdout  # a login shell on a pty
 
 
 async def test_scp_and_sftp_round_trips(laptop, server_url, token, jp_root_dir, tmp_path):
