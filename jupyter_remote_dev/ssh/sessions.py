@@ -16,6 +16,7 @@ import os
 import posixpath
 import pwd
 import signal
+import struct
 import termios
 from dataclasses import dataclass
 
@@ -134,6 +135,9 @@ class Sessions:
     async def _spawn_pty(self, argv, env, process) -> asyncio.subprocess.Process:
         main, tty = os.openpty()
         os.set_inheritable(main, False)
+        width, height, pixels_x, pixels_y = process.get_terminal_size()
+        # the size before the program starts (asyncssh sets it only once the pty is redirected)
+        fcntl.ioctl(tty, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, pixels_x, pixels_y))
         try:
             child = await asyncio.create_subprocess_exec(
                 *argv, stdin=tty, stdout=tty, stderr=tty, cwd=self.root, env=env,
