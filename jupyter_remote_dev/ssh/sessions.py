@@ -124,6 +124,7 @@ class Sessions:
         for fd in (pipes[0][0], pipes[1][1], pipes[2][1]):
             os.close(fd)
         self.groups.add(child.pid)
+        process.set_redirect_pid(child.pid)  # signals the client sends go to the command
         await process.redirect(
             stdin=os.fdopen(pipes[0][1], "wb", buffering=0),
             stdout=os.fdopen(pipes[1][0], "rb", buffering=0),
