@@ -3,7 +3,9 @@
 The WebSocket is authenticated like every endpoint (token, or hub token through the proxy); what
 the SSH connection may do is decided here, once, by the authorizer (:class:`~.sessions.Grants`).
 Bytes are bridged to the asyncssh server over a socket pair, with ``TCP_NODELAY`` on the WebSocket,
-pings for idle proxies, and activity marked for the idle culler.
+pings for idle proxies, and activity marked for the idle culler. Every handler reaches the
+area's :class:`~.service.SshService` through ``self.ssh_service`` (the WebSocket handler borrows
+:class:`RemoteDevHandler`'s property), and asks it first whether SSH is on.
 """
 
 from __future__ import annotations
@@ -24,24 +26,13 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from ..base.handlers import RemoteDevHandler, api_path
 from ..errors import RemoteDevError
 from .keys import parse_client_key
-from .service import SshService
 from .sessions import CHUNK, Grants
 
-SERVICE_KEY = "remote_dev_ssh"
-"""The web app setting holding the :class:`SshService` (None when SSH is turned off)."""
 ACTIVITY_KEY = "remote_dev_ssh_last_activity"
 """Counted by the server's ``last_activity`` (every ``*_last_activity`` setting), so the culler
 sees SSH traffic."""
 ACTIVITY_EVERY = 5.0
 AUTH_RESOURCE = "remote_dev:ssh"
-
-
-def ssh_service(handler: web.RequestHandler) -> SshService:
-    """The server's SSH service; 404 naming the setting when SSH is turned off."""
-    service = handler.settings.get(SERVICE_KEY)
-    if service is None:
-        raise web.HTTPError(404, "SSH is turned off on this server (RemoteDevExtension.allow_ssh)")
-    return service
 
 
 class SshSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -51,13 +42,14 @@ class SshSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     _writer: asyncio.StreamWriter | None = None
     _tasks: tuple = ()
     _marked = 0.0
+    ssh_service = RemoteDevHandler.ssh_service
 
     def set_default_headers(self):
         """No JupyterHandler headers on a WebSocket."""
 
     @property
     def ping_interval(self):
-        return ssh_service(self).ping_interval * 1000  # WebSocketMixin counts milliseconds
+        return self.ssh_service.ping_interval * 1000  # WebSocketMixin counts milliseconds
 
     async def _grants(self) -> Grants:
         user = self.current_user
@@ -66,10 +58,9 @@ class SshSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             bool(await ensure_async(self.authorizer.is_authorized(self, user, action, resource)))
             for action, resource in checks
         ]
-        service = ssh_service(self)
         return Grants(
             who=user.username,
-            exec=allowed[0] and service.allow_exec,
+            exec=allowed[0] and self.ssh_service.allow_exec,
             sftp_read=allowed[1],
             sftp_write=allowed[1] and allowed[2],
         )
@@ -77,6 +68,10 @@ class SshSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     @ws_authenticated
     @authorized
     async def get(self, *args, **kwargs):
+        try:
+            self.ssh_service.check_allowed()
+        except RemoteDevError as error:  # not a RemoteDevHandler: no conversion of its own
+            raise web.HTTPError(error.status, error.message) from error
         self.grants = await self._grants()
         if not (self.grants.exec or self.grants.sftp_read):
             raise web.HTTPError(403, "this token may neither run commands nor read files")
@@ -91,7 +86,7 @@ class SshSocketHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self.log.info("ssh: %s connected (%s)", self.grants.who, _describe(self.grants))
         self._mark_activity()
         self._tasks = (
-            ssh_service(self).serve(theirs, self.grants),
+            self.ssh_service.serve(theirs, self.grants),
             asyncio.ensure_future(self._pump_out(reader)),
         )
 
@@ -139,7 +134,8 @@ class SshInfoHandler(RemoteDevHandler):
     @web.authenticated
     @authorized
     def get(self):
-        self.write_json(ssh_service(self).info())
+        self.ssh_service.check_allowed()
+        self.write_json(self.ssh_service.info())
 
 
 class SshKeysHandler(RemoteDevHandler):
@@ -150,12 +146,14 @@ class SshKeysHandler(RemoteDevHandler):
     @web.authenticated
     @authorized
     def get(self):
-        self.write_json({"keys": [k.public_dict() for k in ssh_service(self).keys.list()]})
+        self.ssh_service.check_allowed()
+        self.write_json({"keys": [k.public_dict() for k in self.ssh_service.keys.list()]})
 
     @web.authenticated
     @authorized
     def post(self):
-        service = ssh_service(self)
+        service = self.ssh_service
+        service.check_allowed()
         body = self.get_json_body()
         if not isinstance(body, dict) or set(body) - {"public_key"}:
             raise RemoteDevError('the body must be {"public_key": "<OpenSSH public key line>"}')
@@ -172,7 +170,8 @@ class SshKeyHandler(RemoteDevHandler):
     @web.authenticated
     @authorized
     def delete(self, fingerprint: str):
-        if not ssh_service(self).revoke(fingerprint):
+        self.ssh_service.check_allowed()
+        if not self.ssh_service.revoke(fingerprint):
             raise RemoteDevError(f"no registered key has the fingerprint {fingerprint!r}", 404)
         self.set_status(204)
         self.finish()

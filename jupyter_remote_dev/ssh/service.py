@@ -1,7 +1,8 @@
 """The SSH area's owner object: host key, registered keys, and one asyncssh server per WebSocket.
 
 No tornado: a connection is served on one end of a socket pair whose other end the WebSocket
-handler bridges. No TCP port is opened; password and keyboard-interactive logins are off.
+handler bridges. No TCP port is opened; password and keyboard-interactive logins are off. With
+``allow_ssh`` false the service holds no keys and refuses every use (404 naming the setting).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import socket
 from pathlib import Path
 
+from ..errors import RemoteDevError
 from .keys import AuthorizedKeys, ClientKey, asyncssh, load_or_create_host_key, public_line
 from .sessions import Grants, RootedSFTPServer, Sessions
 
@@ -88,13 +90,14 @@ class _Server(asyncssh.SSHServer):
 
 
 class SshService:
-    """Everything the SSH area keeps for the life of the server."""
+    """Everything the SSH area keeps for the life of the server (built by
+    :meth:`.settings.SshSettings.make_ssh_service`)."""
 
     def __init__(
         self,
         *,
         state_dir: str | Path,
-        root_dir: str,
+        root: str,
         shell: list[str],
         allow_exec: bool,
         kill_grace: float,
@@ -102,11 +105,13 @@ class SshService:
         ping_interval: float = 30.0,
         login_timeout: float = 30.0,
         log: logging.Logger | None = None,
+        allowed: bool = True,
     ):
         self.log = log or logging.getLogger(__name__)
         folder = Path(state_dir)
+        self.allowed = allowed
         self.state_dir = folder
-        self.root_dir = root_dir
+        self.root = root
         self.shell = list(shell)
         self.allow_exec = allow_exec
         self.kill_grace = kill_grace
@@ -114,14 +119,24 @@ class SshService:
         self.ping_interval = ping_interval
         """Seconds between WebSocket pings (the handler sends them)."""
         self.login_timeout = login_timeout
-        self.host_key = load_or_create_host_key(folder)
-        self.keys = AuthorizedKeys(folder)
+        self.host_key = load_or_create_host_key(folder) if allowed else None
+        self.keys = AuthorizedKeys(folder) if allowed else None
         self._tasks: set[asyncio.Future] = set()
         self._connections: set[asyncssh.SSHServerConnection] = set()
 
     def _track(self, task: asyncio.Future) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def check_allowed(self) -> None:
+        """404 naming the setting when SSH is turned off."""
+        if not self.allowed:
+            raise RemoteDevError(
+                "SSH is turned off on this server (RemoteDevExtension.allow_ssh)", status=404
+            )
+
+    def start(self) -> None:
+        """Nothing runs until a WebSocket connects."""
 
     def info(self) -> dict:
         """What a client pins and logs in with: the host key and the user name."""
@@ -152,14 +167,14 @@ class SshService:
     def serve(self, sock: socket.socket, grants: Grants) -> asyncio.Future:
         """Run an SSH server connection on ``sock`` with what ``grants`` allows (a task)."""
         sessions = Sessions(
-            grants, root=self.root_dir, shell=self.shell, kill_grace=self.kill_grace, log=self.log
+            grants, root=self.root, shell=self.shell, kill_grace=self.kill_grace, log=self.log
         )
         task = asyncio.ensure_future(self._serve(sock, grants, sessions))
         self._track(task)
         return task
 
     async def _serve(self, sock: socket.socket, grants: Grants, sessions: Sessions) -> None:
-        sftp = functools.partial(RootedSFTPServer, root=self.root_dir, grants=grants, log=self.log)
+        sftp = functools.partial(RootedSFTPServer, root=self.root, grants=grants, log=self.log)
         try:
             await asyncssh.run_server(
                 sock,
@@ -181,7 +196,7 @@ class SshService:
             sock.close()
             await sessions.close()
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         """Server shutdown: connections end, their processes are stopped."""
         for conn in list(self._connections):
             conn.abort()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from typing import TYPE_CHECKING
 
 from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, Float, HasTraits, Unicode, default
 
 from ..base.validators import non_negative
+
+if TYPE_CHECKING:
+    from ..exec.service import ExecService
+    from .service import SshService
 
 
 class SshSettings(HasTraits):
@@ -45,3 +51,22 @@ class SshSettings(HasTraits):
         return os.path.join(jupyter_data_dir(), "remote_dev_ssh")
 
     _ssh_non_negative = non_negative("ssh_ping_interval", "ssh_keepalive_interval")
+
+    def make_ssh_service(
+        self, root: str, exec_service: ExecService, log: logging.Logger
+    ) -> SshService:
+        """The SSH area's owner, from these traits (the only place they are copied); commands run
+        as ``exec_service`` says (its shell, kill grace, and whether commands may run at all)."""
+        from .service import SshService
+
+        return SshService(
+            allowed=self.allow_ssh,
+            state_dir=self.ssh_state_dir,
+            root=root,
+            shell=exec_service.shell,
+            allow_exec=exec_service.allow_exec,
+            kill_grace=exec_service.jobs.kill_grace,
+            keepalive_interval=self.ssh_keepalive_interval,
+            ping_interval=self.ssh_ping_interval,
+            log=log,
+        )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from jupyter_server.auth.authorizer import Authorizer
 
-from .conftest import HOST, run, ssh_setup
+from .ssh_support import HOST, run, ssh_setup
 
 
 class ReadOnlyFiles(Authorizer):

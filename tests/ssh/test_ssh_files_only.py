@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import HOST, run, ssh_setup
+from .ssh_support import HOST, run, ssh_setup
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from ..local_hub_support import local_hub
-from .conftest import CLI, HOST, laptop_env
+from ..support.local_hub_support import local_hub
+from .ssh_support import CLI, HOST, laptop_env
 
 pytestmark = [
     pytest.mark.e2e,

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import stat
 
-from jupyter_remote_dev.client.ssh_config import BEGIN, END, update_config
+from jupyter_remote_dev.client.openssh import BEGIN, END, update_config
 from jupyter_remote_dev.ssh.keys import asyncssh
 from jupyter_remote_dev.ssh.service import SshService
 
-from .conftest import HOST, ssh_setup
+from .ssh_support import HOST, ssh_setup
 
 
 def make_service(folder, root) -> SshService:
     return SshService(
-        state_dir=folder, root_dir=str(root), shell=["/bin/sh", "-c"], allow_exec=True,
+        state_dir=folder, root=str(root), shell=["/bin/sh", "-c"], allow_exec=True,
         kill_grace=1.0, keepalive_interval=30.0,
     )  # fmt: skip
 

@@ -14,7 +14,9 @@ import subprocess
 
 import pytest
 
-from .conftest import HOST, run, ssh_setup
+from jupyter_remote_dev.ray.local_head import free_port
+
+from .ssh_support import HOST, run, ssh_setup
 
 
 def sha256(path) -> str:
@@ -117,18 +119,10 @@ async def _echo_server():
     return server, server.sockets[0].getsockname()[1]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_local_forwarding_reaches_a_server_side_port(laptop, server_url, token):
     laptop = await ssh_setup(laptop, server_url, token)
     server, port = await _echo_server()
-    local_port = _free_port()
+    local_port = free_port()
     forward = await asyncio.create_subprocess_exec(
         "ssh", "-F", str(laptop.ssh_config), "-N", "-o", "ExitOnForwardFailure=yes",
         "-L", f"127.0.0.1:{local_port}:127.0.0.1:{port}", HOST,

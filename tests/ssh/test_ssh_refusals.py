@@ -11,7 +11,7 @@ import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from .conftest import HOST, run, ssh_setup
+from .ssh_support import HOST, run, ssh_setup
 
 MARKER = "ran-it"
 TOUCH = f"touch {MARKER}"

@@ -7,7 +7,7 @@ import asyncio
 
 from jupyter_remote_dev.ssh.keys import asyncssh
 
-from .conftest import CLI, ssh_setup
+from .ssh_support import CLI, ssh_setup
 
 
 async def connect(laptop):
