@@ -1,7 +1,7 @@
 """``ssh-proxy``: OpenSSH's ProxyCommand (written by ``ssh-config``), stdin/stdout <-> the server's
 SSH WebSocket.
 
-It starts every SSH connection, so it imports only tornado's WebSocket client on the way (not
+It starts every SSH connection, so it imports only the WebSocket client on the way (not
 :mod:`.base`, which loads httpx): the REST client is loaded only when the WebSocket is refused, to
 explain why or to start a stopped hub server (VS Code gives a connection 15 s; docs/ssh.md says
 how to raise that).
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 
 from jupyter_core.application import base_aliases
-from tornado.httpclient import HTTPClientError
 from traitlets import Unicode
 
 from ...cliapp import CommandApp, print_error
@@ -49,12 +48,11 @@ class SshProxyApp(CommandApp):
     async def _run(self, profile: Profile) -> None:
         try:
             conn = await connect(profile)
-        except HTTPClientError as error:
+        except ClientError as error:
+            if error.status is None:  # no HTTP answer: nothing more to learn from the REST API
+                raise
             await asyncio.to_thread(explain_or_start, profile)
-            try:
-                conn = await connect(profile)
-            except HTTPClientError as again:
-                raise ClientError(f"the SSH WebSocket answered {again.code}: {again}") from error
+            conn = await connect(profile)
         await bridge(conn)
 
 
