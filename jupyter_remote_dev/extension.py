@@ -23,6 +23,7 @@ How an area plugs in (dav/, ssh/ and any new one follow this):
 - :mod:`~jupyter_remote_dev.gitsync`: two-way Git sync of the workspace
 - :mod:`~jupyter_remote_dev.cost`: the user's spend from Kubecost or OpenCost
 - :mod:`~jupyter_remote_dev.ray`: Ray connection, jobs and the dashboard proxy
+- :mod:`~jupyter_remote_dev.ssh`: SSH (exec, pty, SFTP, forwarding) through a WebSocket
 - :mod:`~jupyter_remote_dev.api`: ``GET info`` and the OpenAPI contract (no state of its own)
 - :mod:`~jupyter_remote_dev.base`: the handler base class and streamed request bodies
 """
@@ -35,7 +36,14 @@ from jupyter_server.extension.application import ExtensionApp
 
 from . import __version__
 from .api import handlers as api_handlers
-from .base.handlers import COST_SERVICE, EXEC_SERVICE, FILES_SERVICE, GIT_SERVICE, RAY_SERVICE
+from .base.handlers import (
+    COST_SERVICE,
+    EXEC_SERVICE,
+    FILES_SERVICE,
+    GIT_SERVICE,
+    RAY_SERVICE,
+    SSH_SERVICE,
+)
 from .cost import handlers as cost_handlers
 from .cost.settings import CostSettings
 from .exec import handlers as exec_handlers
@@ -47,8 +55,17 @@ from .gitsync import handlers as git_handlers
 from .gitsync.settings import GitSyncSettings
 from .ray import handlers as ray_handlers
 from .ray.settings import RaySettings
+from .ssh import handlers as ssh_handlers
+from .ssh.settings import SshSettings
 
-AREA_SETTINGS = (FilesSettings, ExecSettings, GitSyncSettings, CostSettings, RaySettings)
+AREA_SETTINGS = (
+    FilesSettings,
+    ExecSettings,
+    GitSyncSettings,
+    CostSettings,
+    RaySettings,
+    SshSettings,
+)
 """Every area's settings mixin, in the order RemoteDevExtension inherits them."""
 
 ROUTES = (
@@ -60,14 +77,22 @@ ROUTES = (
     cost_handlers,
     ray_handlers,
     git_handlers,
+    ssh_handlers,
 )
 """The modules whose ``default_handlers`` make up the REST API."""
 
 
 class RemoteDevExtension(
-    FilesSettings, ExecSettings, GitSyncSettings, CostSettings, RaySettings, ExtensionApp
+    FilesSettings,
+    ExecSettings,
+    GitSyncSettings,
+    CostSettings,
+    RaySettings,
+    SshSettings,
+    ExtensionApp,
 ):
-    """Authenticated REST endpoints for a local IDE: files, trees, exec, git sync, cost and Ray."""
+    """Authenticated REST endpoints for a local IDE: files, trees, exec, git sync, cost and Ray,
+    and SSH through a WebSocket."""
 
     name = "remote_dev"
     version = __version__
@@ -92,6 +117,9 @@ class RemoteDevExtension(
         self.settings[GIT_SERVICE] = self.make_git_service(root, runtime_dir, self.log)
         self.settings[COST_SERVICE] = self.make_cost_service()
         self.settings[RAY_SERVICE] = self.make_ray_service(root)
+        self.settings[SSH_SERVICE] = self.make_ssh_service(
+            root, self.settings[EXEC_SERVICE], self.log
+        )
 
     def root(self) -> str:
         """The server root every area works under: the contents manager's root_dir."""
@@ -99,8 +127,8 @@ class RemoteDevExtension(
 
     def services(self) -> list:
         """Every area's owner object, in start and stop order (commands end before the last git
-        sync cycle commits the workspace)."""
-        keys = (EXEC_SERVICE, GIT_SERVICE, FILES_SERVICE, COST_SERVICE, RAY_SERVICE)
+        sync cycle commits the workspace; SSH connections end first, their processes with them)."""
+        keys = (SSH_SERVICE, EXEC_SERVICE, GIT_SERVICE, FILES_SERVICE, COST_SERVICE, RAY_SERVICE)
         return [self.settings[key] for key in keys if key in self.settings]
 
     def feature_flags(self) -> dict[str, bool]:
@@ -119,7 +147,7 @@ class RemoteDevExtension(
             service.start()
 
     async def stop_extension(self):
-        """Server shutdown: running commands stopped (SIGTERM, SIGKILL after the grace), one last
-        git sync cycle (bounded in time), the sweeper cancelled."""
+        """Server shutdown: SSH connections ended, running commands stopped (SIGTERM, SIGKILL
+        after the grace), one last git sync cycle (bounded in time), the sweeper cancelled."""
         for service in self.services():
             await service.stop()

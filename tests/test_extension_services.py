@@ -12,6 +12,7 @@ from jupyter_remote_dev.extension import ROUTES
 from jupyter_remote_dev.files.service import FilesService
 from jupyter_remote_dev.gitsync.service import GitSyncService
 from jupyter_remote_dev.ray.service import RayService
+from jupyter_remote_dev.ssh.service import SshService
 
 OWNERS = {
     base.FILES_SERVICE: (FilesService, "files_service"),
@@ -19,6 +20,7 @@ OWNERS = {
     base.GIT_SERVICE: (GitSyncService, "git_service"),
     base.COST_SERVICE: (CostService, "cost_service"),
     base.RAY_SERVICE: (RayService, "ray_service"),
+    base.SSH_SERVICE: (SshService, "ssh_service"),
 }
 
 
@@ -34,7 +36,7 @@ async def test_each_area_has_one_owner_built_at_start(jp_serverapp, remote_dev, 
     assert {id(s) for s in remote_dev.services()} == {id(settings[key]) for key in OWNERS}
     root = str(jp_root_dir)
     assert settings[base.FILES_SERVICE].root == settings[base.EXEC_SERVICE].root == root
-    assert settings[base.RAY_SERVICE].root == root
+    assert settings[base.RAY_SERVICE].root == settings[base.SSH_SERVICE].root == root
 
 
 def test_handlers_never_read_the_extension():

@@ -15,6 +15,7 @@ from ..base.handlers import (
     EXEC_SERVICE,
     GIT_SERVICE,
     RAY_SERVICE,
+    SSH_SERVICE,
     RemoteDevHandler,
     api_path,
 )
@@ -39,6 +40,7 @@ def feature_flags(settings: dict) -> dict[str, bool]:
         "cost": bool(settings[COST_SERVICE].settings.backend),
         "ray": settings[RAY_SERVICE].configured,
         "git": settings[GIT_SERVICE].configured,
+        "ssh": settings[SSH_SERVICE].allowed,
     }
 
 

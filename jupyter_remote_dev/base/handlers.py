@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..files.service import FilesService
     from ..gitsync.service import GitSyncService
     from ..ray.service import RayService
+    from ..ssh.service import SshService
 
 API_PREFIX = "/remote-dev/api"
 FILES_SERVICE = "remote_dev_files"
@@ -34,6 +35,7 @@ EXEC_SERVICE = "remote_dev_exec"
 GIT_SERVICE = "remote_dev_git"
 COST_SERVICE = "remote_dev_cost"
 RAY_SERVICE = "remote_dev_ray"
+SSH_SERVICE = "remote_dev_ssh"
 
 
 def api_path(pattern: str) -> str:
@@ -73,6 +75,10 @@ class RemoteDevHandler(ExtensionHandlerMixin, APIHandler):
     @property
     def ray_service(self) -> RayService:
         return self.settings[RAY_SERVICE]
+
+    @property
+    def ssh_service(self) -> SshService:
+        return self.settings[SSH_SERVICE]
 
     def get_json_body(self) -> Any:
         """The request's JSON body; 400 naming the problem for anything unusable (jupyter_server's

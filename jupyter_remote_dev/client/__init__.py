@@ -2,6 +2,7 @@
 
 Runs on laptops: imports nothing from jupyter_server, jupyterhub or kubernetes. Each layer imports
 only the ones before it: ``errors``, ``profiles``, ``ui``; ``transport`` (TLS, failed answers);
-``hub`` (the hub API); ``api`` (the server's remote-dev API); ``sync/`` (keeping a folder in
-sync); ``commands/`` (the subcommands); ``cli`` (the entry point, naming the commands by string).
+``hub`` (the hub API); ``api`` (the server's remote-dev API); ``ssh_bridge`` and ``openssh``
+(the server's SSH WebSocket, the laptop's OpenSSH files); ``sync/`` (keeping a folder in sync);
+``commands/`` (the subcommands); ``cli`` (the entry point, naming the commands by string).
 """

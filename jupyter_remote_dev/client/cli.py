@@ -50,6 +50,14 @@ class RemoteDevApp(SubcommandApp):
         ),
         "dags": ("jupyter_remote_dev.airflow.cli.DagsApp", "Airflow branch staging for DAGs."),
         "report": ("jupyter_remote_dev.reports.cli.ReportApp", "Reports: weekly Athena cost."),
+        "ssh-config": (
+            "jupyter_remote_dev.client.commands.ssh_config.SshConfigApp",
+            "Host entry for ssh.",
+        ),
+        "ssh-proxy": (
+            "jupyter_remote_dev.client.commands.ssh_proxy.SshProxyApp",
+            "ssh's ProxyCommand.",
+        ),
     }
 
 

@@ -80,6 +80,19 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+async def kill_group(pgid: int, grace: float) -> None:
+    """SIGTERM process group ``pgid``, then SIGKILL whatever outlives ``grace`` seconds."""
+    for sig in (signal.SIGTERM, signal.SIGCONT):  # a stopped process must wake to die
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, sig)
+    deadline = time.monotonic() + grace
+    while group_members(pgid) and time.monotonic() < deadline:
+        await asyncio.sleep(_POLL)
+    if group_members(pgid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGKILL)
+
+
 def _open_pipes(count: int) -> list[tuple[int, int]]:
     """``count`` (read, write) pipes; none stays open if opening one fails (EMFILE)."""
     pipes: list[tuple[int, int]] = []
@@ -314,16 +327,7 @@ class Job:
             self._killer = asyncio.create_task(self._kill_group())
 
     async def _kill_group(self) -> None:
-        pgid = self.pid
-        for sig in (signal.SIGTERM, signal.SIGCONT):  # a stopped process must wake to die
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, sig)
-        deadline = time.monotonic() + self.kill_grace
-        while group_members(pgid) and time.monotonic() < deadline:
-            await asyncio.sleep(_POLL)
-        if group_members(pgid):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, signal.SIGKILL)
+        await kill_group(self.pid, self.kill_grace)
 
     def exit_event(self) -> dict:
         """The final event: the exit code, or the signal that ended the command."""

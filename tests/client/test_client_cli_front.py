@@ -48,6 +48,8 @@ async def test_run_takes_the_rest_of_the_line_as_the_command(laptop, server_url,
         (["ray", "jobs", "--nope"], "--nope"),
         (["--nope", "status"], "--nope"),
         (["init", "--force"], "--force"),
+        (["ssh-config", "--bogus"], "--bogus"),
+        (["ssh-proxy", "--profile"], "--profile"),
     ],
 )
 def test_bad_options_are_one_error_line_and_exit_2(args, named, tmp_path):
@@ -78,6 +80,8 @@ def _run_cli(args, tmp_path):
         ("run", "jupyter remote-dev run [OPTIONS] CMD [ARGS...]", ["--cwd"], ["--json"]),
         ("logout", "jupyter remote-dev logout", ["--profile"], ["--start"]),
         ("vscode", "jupyter remote-dev vscode", ["--profile"], ["--force", "--start"]),
+        ("ssh-config", "jupyter remote-dev ssh-config [--profile NAME]", ["--write"], ["--json"]),
+        ("ssh-proxy", "jupyter remote-dev ssh-proxy [--profile NAME]", ["--profile"], ["--write"]),
     ],
 )
 def test_help_names_the_synopsis_and_only_its_options(
