@@ -9,6 +9,7 @@ tornado), ``handlers.py`` and a ``settings.py`` mixin together. The mixins' trai
 - :mod:`~jupyter_remote_dev.gitsync`: two-way Git sync of the workspace
 - :mod:`~jupyter_remote_dev.cost`: the user's spend from Kubecost or OpenCost
 - :mod:`~jupyter_remote_dev.ray`: Ray connection, jobs and the dashboard proxy
+- :mod:`~jupyter_remote_dev.dav`: the root as a WebDAV drive
 - :mod:`~jupyter_remote_dev.api`: ``GET info`` and the OpenAPI contract
 - :mod:`~jupyter_remote_dev.base`: the handler base class and streamed request bodies
 """
@@ -23,6 +24,9 @@ from . import __version__
 from .api import handlers as api_handlers
 from .cost import handlers as cost_handlers
 from .cost.settings import CostSettings
+from .dav import handlers as dav_handlers
+from .dav.service import DavService
+from .dav.settings import DavSettings
 from .exec import handlers as exec_handlers
 from .exec.settings import ExecSettings
 from .files import batch_handlers, tree_handlers
@@ -33,7 +37,9 @@ from .gitsync.settings import GitSyncSettings, user_name
 from .ray import handlers as ray_handlers
 from .ray.settings import RaySettings
 
-AREA_SETTINGS = (FilesSettings, ExecSettings, GitSyncSettings, CostSettings, RaySettings)
+AREA_SETTINGS = (
+    FilesSettings, ExecSettings, GitSyncSettings, CostSettings, RaySettings, DavSettings
+)  # fmt: skip
 """Every area's settings mixin, in the order RemoteDevExtension inherits them."""
 
 ROUTES = (
@@ -45,13 +51,15 @@ ROUTES = (
     cost_handlers,
     ray_handlers,
     git_handlers,
+    dav_handlers,
 )
 """The modules whose ``default_handlers`` make up the REST API."""
 
 
 class RemoteDevExtension(
-    FilesSettings, ExecSettings, GitSyncSettings, CostSettings, RaySettings, ExtensionApp
-):
+    FilesSettings, ExecSettings, GitSyncSettings, CostSettings, RaySettings, DavSettings,
+    ExtensionApp,
+):  # fmt: skip
     """Authenticated REST endpoints for a local IDE: files, trees, exec, git sync, cost and Ray."""
 
     name = "remote_dev"
@@ -74,6 +82,12 @@ class RemoteDevExtension(
         for area in AREA_SETTINGS:
             for name in area.class_own_traits():
                 getattr(self, name)
+        contents = self.serverapp.contents_manager
+        self.settings[dav_handlers.SERVICE_KEY] = DavService(
+            contents.root_dir, self.serverapp.base_url,
+            cache=files_handlers.hash_cache(self.settings), allow_hidden=contents.allow_hidden,
+            max_size=self.max_upload_size, workers=self.dav_workers,
+        )  # fmt: skip
 
     def feature_flags(self) -> dict[str, bool]:
         """What this server offers, for GET info and the clients."""
@@ -154,3 +168,4 @@ class RemoteDevExtension(
             await self._git_service.stop(timeout=self.git_stop_timeout)
         if self._upload_sweeper is not None:  # abandoned uploads and temp files
             self._upload_sweeper.cancel()
+        self.settings[dav_handlers.SERVICE_KEY].shutdown()

@@ -1,0 +1,66 @@
+"""The drive's owner object: wsgidav's app on our provider, its lock and property stores, and
+the worker threads requests run in. Made once by the extension from explicit arguments."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from wsgidav.error_printer import ErrorPrinter
+from wsgidav.request_resolver import RequestResolver
+from wsgidav.wsgidav_app import WsgiDAVApp
+
+from ..files.manifest import HashCache
+from .provider import RootProvider
+
+BLOCK_SIZE = 1024 * 1024
+"""Bytes wsgidav reads from a request body or a file at a time."""
+DAV_PATH = "remote-dev/dav"
+"""Where the drive is served, under the server's base_url."""
+
+
+class DavService:
+    """The server root as a WebDAV share (classes 1 and 2).
+
+    wsgidav answers the protocol (properties, locks, ``If`` headers, COPY/MOVE); our
+    :class:`.RootProvider` does the file work. Locks and dead properties live in memory for the
+    server's life. Each request runs in one of ``workers`` threads, so file work never blocks
+    the event loop; bodies stream through (see :mod:`.bridge`).
+    """
+
+    def __init__(
+        self, root: str, base_url: str, *, cache: HashCache, allow_hidden: bool, max_size: int,
+        workers: int,
+    ):  # fmt: skip
+        self.mount_path = "/" + f"{base_url.strip('/')}/{DAV_PATH}".strip("/")
+        self.provider = RootProvider(
+            root, cache=cache, allow_hidden=allow_hidden, max_size=max_size
+        )
+        self.max_size = max_size
+        self.app = WsgiDAVApp(
+            {
+                "mount_path": self.mount_path,
+                "provider_mapping": {"/": self.provider},
+                "middleware_stack": [ErrorPrinter, RequestResolver],  # auth is Jupyter's
+                "lock_storage": True,
+                "property_manager": True,
+                "block_size": BLOCK_SIZE,
+                "verbose": 1,
+                "logging": {"enable": False},
+                "suppress_version_info": True,
+                "dir_browser": {"enable": False},
+            }
+        )
+        logging.getLogger("wsgidav").propagate = True
+        self.executor = ThreadPoolExecutor(workers, thread_name_prefix="remote-dev-dav")
+
+    @property
+    def lock_manager(self):
+        return self.app.lock_manager
+
+    @property
+    def property_manager(self):
+        return self.app.prop_manager
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
