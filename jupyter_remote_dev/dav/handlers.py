@@ -163,63 +163,63 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
 
     @web.authenticated
     @authorized("read")
-    async def get(self, path):
+    async def get(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("read")
-    async def head(self, path):
+    async def head(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("read")
-    async def options(self, path):
+    async def options(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("read")
-    async def propfind(self, path):
+    async def propfind(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("write")
-    async def put(self, path):
+    async def put(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("write")
-    async def delete(self, path):
+    async def delete(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("write")
-    async def mkcol(self, path):
+    async def mkcol(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("write")
-    async def copy(self, path):
+    async def copy(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("write")
-    async def move(self, path):
+    async def move(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("write")
-    async def proppatch(self, path):
+    async def proppatch(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("write")
-    async def lock(self, path):
+    async def lock(self, path=""):
         await self.answer()
 
     @web.authenticated
     @authorized("write")
-    async def unlock(self, path):
+    async def unlock(self, path=""):
         await self.answer()
 
 
-default_handlers = [(f"/{DAV_PATH}(/.*)?", DavHandler)]
+default_handlers = [(f"/{DAV_PATH}", DavHandler), (f"/{DAV_PATH}/(.*)", DavHandler)]

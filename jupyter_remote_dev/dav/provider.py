@@ -247,6 +247,8 @@ class File(Resource, DAVNonCollection):
 
     def end_write(self, *, with_errors):
         writer, self.writer = self.writer, None
+        if writer is None:  # begin_write refused
+            return
         if with_errors:
             writer.discard()
             return

@@ -3,10 +3,13 @@ the worker threads requests run in. Made once by the extension from explicit arg
 
 from __future__ import annotations
 
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+from wsgidav.dav_error import DAVError, get_http_status_string
 from wsgidav.error_printer import ErrorPrinter
+from wsgidav.mw.base_mw import BaseMiddleware
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
@@ -17,6 +20,24 @@ BLOCK_SIZE = 1024 * 1024
 """Bytes wsgidav reads from a request body or a file at a time."""
 DAV_PATH = "remote-dev/dav"
 """Where the drive is served, under the server's base_url."""
+
+
+class JsonErrors(BaseMiddleware):
+    """Refusals as our JSON ``{"message": ...}`` instead of wsgidav's HTML page; those with a
+    WebDAV pre- or postcondition keep their XML body (clients read it)."""
+
+    def __call__(self, environ, start_response):
+        try:
+            yield from self.next_app(environ, start_response)
+        except DAVError as error:
+            if error.err_condition is not None or error.value < 400:
+                raise
+            status = get_http_status_string(error)
+            message = error.context_info or status
+            body = json.dumps({"message": message, "reason": None}).encode()
+            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            start_response(status, headers + (error.add_headers or []))
+            yield body
 
 
 class DavService:
@@ -41,7 +62,11 @@ class DavService:
             {
                 "mount_path": self.mount_path,
                 "provider_mapping": {"/": self.provider},
-                "middleware_stack": [ErrorPrinter, RequestResolver],  # auth is Jupyter's
+                "middleware_stack": [
+                    ErrorPrinter,
+                    JsonErrors,
+                    RequestResolver,
+                ],  # auth is Jupyter's
                 "lock_storage": True,
                 "property_manager": True,
                 "block_size": BLOCK_SIZE,
