@@ -101,7 +101,7 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
         await loop.run_in_executor(dav.executor, self.call_app, environ, loop)
 
     def call_app(self, environ: dict, loop: asyncio.AbstractEventLoop) -> None:
-        """In a worker thread: run wsgidav, send its answer chunk by chunk (one in flight)."""
+        """In a worker thread: run wsgidav, send its answer chunk by chunk."""
         started: dict[str, Any] = {}
 
         def start_response(status, headers, exc_info=None):
@@ -110,12 +110,11 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
         pending = None
         result = self.dav.app(environ, start_response)
         try:
-            for chunk in result:
+            for chunk in result:  # the next chunk is read while the last one is sent
                 if chunk:
-                    sent = asyncio.run_coroutine_threadsafe(self.send(started, chunk), loop)
                     if pending is not None:
-                        pending.result()
-                    pending = sent
+                        pending.result()  # one flush at a time: tornado tracks only the last
+                    pending = asyncio.run_coroutine_threadsafe(self.send(started, chunk), loop)
             if pending is not None:
                 pending.result()
             asyncio.run_coroutine_threadsafe(self.send(started, None), loop).result()
