@@ -31,6 +31,7 @@ class RemoteDevApp(SubcommandApp):
         "resolve": ("jupyter_remote_dev.client.projectcmd.ResolveApp", "Settle a sync conflict."),
         "run": ("jupyter_remote_dev.client.commands.RunApp", "Run a command on the server."),
         "vscode": ("jupyter_remote_dev.client.synccmd.VSCodeApp", "Write VS Code tasks."),
+        "drive": ("jupyter_remote_dev.client.drive.DriveApp", "Mount the server as a drive."),
         "git": ("jupyter_remote_dev.gitsync.cli.GitApp", "Two-way Git sync: init, cycle, status."),
         "ray": (
             "jupyter_remote_dev.client.ray_cmd.RayApp",

@@ -24,6 +24,9 @@ from .bridge import BodyPipe, wsgi_environ
 from .service import DAV_PATH, DavService
 
 REALM = "jupyter-remote-dev"
+LINGER_SECONDS = 30.0
+"""How long a connection answered before its body was read keeps reading (and dropping) the
+rest of the body before it is closed, like Apache's and nginx's lingering close."""
 READ_METHODS = ("GET", "HEAD", "OPTIONS", "PROPFIND")
 WRITE_METHODS = ("PUT", "DELETE", "MKCOL", "COPY", "MOVE", "PROPPATCH", "LOCK", "UNLOCK")
 SERVICE_KEY = "remote_dev_dav"
@@ -42,6 +45,33 @@ def basic_as_token(headers) -> None:
         decoded = ""
     password = decoded.partition(":")[2]
     headers["Authorization"] = f"token {password}" if password else ""
+
+
+def close_after_body(request, seconds: float = LINGER_SECONDS) -> None:
+    """Close ``request``'s connection only once its body has been read (and dropped), or after
+    ``seconds``. tornado closes a connection answered before its body is in at once; with body
+    bytes still unread, the kernel then resets the connection, and a proxy in the middle
+    (configurable-http-proxy) may lose the answer and say 503 instead."""
+    connection, body = request.connection, getattr(request, "_body_future", None)
+    if body is None or body.done() or getattr(connection, "lingering", False):
+        return
+    close = connection.close
+
+    async def close_when_read():
+        deadline = asyncio.get_running_loop().time() + seconds
+        stream = connection.stream
+        # tornado keeps reading the body (handing it to a finished handler, which drops it)
+        while not connection._read_finished and stream is not None and not stream.closed():
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        close()
+
+    def lingering_close():
+        connection.close = close
+        asyncio.ensure_future(close_when_read())
+
+    connection.close, connection.lingering = lingering_close, True
 
 
 def action_of(method: str) -> str:
@@ -141,6 +171,10 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
             return
         self.write(chunk)
         await self.flush()
+
+    def finish(self, *args, **kwargs):
+        close_after_body(self.request)
+        return super().finish(*args, **kwargs)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 401:  # clients prompt for credentials only when told how

@@ -68,6 +68,7 @@ def test_one_gib_put_and_get_stream_with_flat_rss(tmp_path):
             elapsed = time.monotonic() - started
         assert size == GiB and received.hexdigest() == expected.hexdigest()
         assert (server.root / "big.bin").stat().st_size == GiB
+        (server.root / "big.bin").unlink()
         growth = rss.peak - baseline
         print(f"1 GiB PUT+GET in {elapsed:.1f} s, server RSS growth {growth / 1024**2:.1f} MiB")
         assert growth < RSS_BUDGET, f"server RSS grew by {growth / 1024**2:.0f} MiB"
