@@ -164,6 +164,9 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
                 if name.lower() == "content-type":
                     started["type"] = value
                 self.set_header(name, value)
+            body = getattr(self.request, "_body_future", None)
+            if body is not None and not body.done():  # answered before the body is in
+                self.set_header("Connection", "close")
         if self._finished:
             return
         if chunk is None:

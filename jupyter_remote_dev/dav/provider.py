@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import functools
 import os
 import stat
 import weakref
@@ -59,6 +60,12 @@ def check_writable(api_path: str) -> None:
     """403 for anything under (or being) a ``.git`` folder: its internals are never written."""
     if ".git" in api_path.split("/"):
         raise DAVError(HTTP_FORBIDDEN, context_info=f"{api_path!r}: .git internals are read-only")
+
+
+@functools.lru_cache(maxsize=1024)
+def mime_type(suffixes: str) -> str:
+    """wsgidav's content type for a name ending in ``suffixes`` (the last two: ``.tar.gz``)."""
+    return util.guess_mime_type("x" + suffixes, {"default_charset": "utf-8"})
 
 
 def is_temp(name: str) -> bool:
@@ -206,7 +213,8 @@ class File(Resource, DAVNonCollection):
         return self.st.st_size
 
     def get_content_type(self):
-        return util.guess_mime_type(self.path, self.environ["wsgidav.config"])
+        suffixes = self.name.lower().lstrip(".").split(".")[1:][-2:]  # "a.tar.gz": tar, gz
+        return mime_type("".join("." + suffix for suffix in suffixes))
 
     def support_etag(self):
         return True

@@ -14,9 +14,10 @@ from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from ..files.manifest import HashCache
+from .propfind import FastPropfind
 from .provider import RootProvider
 
-BLOCK_SIZE = 1024 * 1024
+BLOCK_SIZE = 4 * 1024 * 1024
 """Bytes wsgidav reads from a request body or a file at a time."""
 DAV_PATH = "remote-dev/dav"
 """Where the drive is served, under the server's base_url."""
@@ -62,11 +63,7 @@ class DavService:
             {
                 "mount_path": self.mount_path,
                 "provider_mapping": {"/": self.provider},
-                "middleware_stack": [
-                    ErrorPrinter,
-                    JsonErrors,
-                    RequestResolver,
-                ],  # auth is Jupyter's
+                "middleware_stack": [ErrorPrinter, JsonErrors, FastPropfind, RequestResolver],
                 "lock_storage": True,
                 "property_manager": True,
                 "block_size": BLOCK_SIZE,
