@@ -168,4 +168,5 @@ class RemoteDevExtension(
             await self._git_service.stop(timeout=self.git_stop_timeout)
         if self._upload_sweeper is not None:  # abandoned uploads and temp files
             self._upload_sweeper.cancel()
-        self.settings[dav_handlers.SERVICE_KEY].shutdown()
+        if dav_handlers.SERVICE_KEY in self.settings:  # absent if loading failed
+            self.settings[dav_handlers.SERVICE_KEY].shutdown()

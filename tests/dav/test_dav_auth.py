@@ -117,3 +117,14 @@ def test_a_read_only_contents_policy_makes_the_drive_read_only(readonly: DavServ
             assert answer.status_code == 403, (method, path, answer.text)
     assert (readonly.root / "kept.txt").read_text() == "original"
     assert sorted(p.name for p in readonly.root.iterdir()) == ["folder", "kept.txt"]
+
+
+def test_every_request_counts_as_activity(server: DavServer):
+    """The idle culler sees drive work: ``last_activity`` moves with a PROPFIND alone."""
+    status = server.url + "api/status"
+    with server.client() as client:
+        headers = {"Authorization": f"token {server.token}"}
+        before = httpx.get(status, headers=headers).json()["last_activity"]
+        assert client.request("PROPFIND", server.dav, headers=PROPFIND_ROOT).status_code == 207
+        after = httpx.get(status, headers=headers).json()["last_activity"]
+    assert after > before
