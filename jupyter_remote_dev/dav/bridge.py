@@ -96,7 +96,7 @@ class BodyPipe:
                 parts.append(chunk)
                 count += len(chunk)
             self._buffered -= count
-            if self._buffered < HIGH_WATER // 2:
+            if self._buffered < HIGH_WATER:  # room again: tornado reads on while we write
                 self._wake()
         return b"".join(parts)
 
