@@ -96,12 +96,16 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
             await super().prepare()
         except web.HTTPError as error:
             if error.status_code == 403 and not self.current_user:
-                raise web.HTTPError(401, "a token is required (HTTP Basic password)") from None
+                raise web.HTTPError(
+                    401, "a valid token is required (as the HTTP Basic password, or token/Bearer)"
+                ) from None
             raise
         if self._finished:
             return
         if not self.current_user:
-            raise web.HTTPError(401, "a token is required (HTTP Basic password)")
+            raise web.HTTPError(
+                401, "a valid token is required (as the HTTP Basic password, or token/Bearer)"
+            )
         method = self.request.method
         if not await ensure_async(
             self.authorizer.is_authorized(
@@ -113,6 +117,8 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
         self.pipe = self.sink = BodyPipe(limit, asyncio.get_running_loop())
         self.release = self.pipe.abort
         self.answered = asyncio.ensure_future(self.run_app())
+        # a client gone mid-request never reaches the verb that awaits this: no stray warning
+        self.answered.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     @property
     def principal(self) -> str:

@@ -33,7 +33,7 @@ OS_STATUS = {
     errno.ENOENT: 409,
     errno.ENOTDIR: 409,
     errno.EISDIR: 409,
-    errno.EEXIST: 412,
+    errno.EEXIST: 405,
     errno.ENOTEMPTY: 409,
     errno.ENAMETOOLONG: 400,
     errno.ELOOP: 400,
