@@ -370,6 +370,17 @@ class Folder(Resource, DAVCollection):
                 os.mkdir(where.name, dir_fd=where.fd)
                 fsync_folder(where.fd)
 
+    def handle_copy(self, dest_path, *, depth_infinity):
+        """COPY with ``Depth: 0``: the folder and its properties alone (wsgidav would copy the
+        members too); ``infinity`` is left to wsgidav."""
+        if depth_infinity:
+            return False
+        dest = self.provider.get_resource_inst(dest_path, self.environ)
+        if dest is not None:  # Overwrite: T was checked by wsgidav
+            dest.delete()
+        self.copy_move_single(dest_path, is_move=False)
+        return True
+
     def copy_move_single(self, dest_path, *, is_move):
         """The folder alone (wsgidav copies its members one by one)."""
         dest = dest_path.strip("/")
