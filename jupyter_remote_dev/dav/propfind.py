@@ -163,11 +163,7 @@ class FastPropfind(BaseMiddleware):
         ):
             raise NotFast
         properties = provider.prop_manager
-        if (
-            names is None
-            and properties
-            and any(properties.get_properties(r.get_ref_url(), environ) for r in resources)
-        ):
+        if names is None and properties and properties.any_under(ref):
             raise NotFast
         parts = ['<?xml version="1.0" encoding="utf-8" ?>\n<ns0:multistatus xmlns:ns0="DAV:">']
         parts.extend(response(r, names) for r in resources)

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from wsgidav.dav_error import DAVError, get_http_status_string
 from wsgidav.error_printer import ErrorPrinter
 from wsgidav.mw.base_mw import BaseMiddleware
+from wsgidav.prop_man.property_manager import PropertyManager
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
@@ -41,6 +42,20 @@ class JsonErrors(BaseMiddleware):
             yield body
 
 
+class DeadProperties(PropertyManager):
+    """wsgidav's in-memory dead properties, plus the one question the listing fast path asks."""
+
+    def any_under(self, ref_url: str) -> bool:
+        """Whether ``ref_url`` or anything below it has a dead property."""
+        prefix = ref_url if ref_url.endswith("/") else ref_url + "/"
+        self._lock.acquire_read()
+        try:
+            urls = self._dict if self._loaded and self._dict else {}
+            return any(url == ref_url or url.startswith(prefix) for url in urls)
+        finally:
+            self._lock.release()
+
+
 class DavService:
     """The server root as a WebDAV share (classes 1 and 2).
 
@@ -65,7 +80,7 @@ class DavService:
                 "provider_mapping": {"/": self.provider},
                 "middleware_stack": [ErrorPrinter, JsonErrors, FastPropfind, RequestResolver],
                 "lock_storage": True,
-                "property_manager": True,
+                "property_manager": DeadProperties(),
                 "block_size": BLOCK_SIZE,
                 "verbose": 1,
                 "logging": {"enable": False},
