@@ -79,6 +79,8 @@ class DavService:
                 "mount_path": self.mount_path,
                 "provider_mapping": {"/": self.provider},
                 "middleware_stack": [ErrorPrinter, JsonErrors, FastPropfind, RequestResolver],
+                # no wsgidav authenticator: Jupyter authenticates (handlers.py), Basic included
+                "http_authenticator": {"accept_basic": False, "accept_digest": False},
                 "lock_storage": True,
                 "property_manager": DeadProperties(),
                 "block_size": BLOCK_SIZE,
