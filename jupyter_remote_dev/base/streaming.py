@@ -1,4 +1,5 @@
-"""Feeding a streamed request body to blocking file writes without stalling the event loop."""
+"""Streamed request bodies: fed to blocking file writes without stalling the event loop, and
+refused before they are read without leaving a keep-alive client a dead connection."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import asyncio
 from ..errors import RemoteDevError
 
 BLOCK = 1024 * 1024
+LINGER_SECONDS = 30.0
+"""How long a connection answered before its body was read keeps reading (and dropping) the rest
+of the body before it is closed, like Apache's and nginx's lingering close."""
 
 
 class BodySink:
@@ -72,7 +76,69 @@ class BodySink:
             self.pending.add_done_callback(lambda _: callback())
 
 
-class StreamedBodyMixin:
+def body_unread(request) -> bool:
+    """Whether a ``@web.stream_request_body`` request's body is not all read yet."""
+    body = getattr(request, "_body_future", None)  # set by @stream_request_body
+    return body is not None and not body.done()
+
+
+def close_after_body(request, seconds: float = LINGER_SECONDS) -> None:
+    """Close ``request``'s connection only once its body has been read (and dropped), or after
+    ``seconds`` (lingering close).
+
+    tornado closes a connection answered before its body is in at once; with body bytes still
+    unread, the kernel then resets the connection, and a proxy still sending the body
+    (configurable-http-proxy) loses the answer and says 503 instead. tornado keeps reading the
+    body meanwhile, handing it to the finished handler (whose ``data_received`` drops it).
+    """
+    connection = request.connection
+    if not body_unread(request) or getattr(connection, "lingering", False):
+        return
+    close = connection.close
+
+    async def close_when_read():
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        stream = connection.stream
+        while not connection._read_finished and stream is not None and not stream.closed():
+            if loop.time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        close()
+
+    def lingering_close():
+        connection.close = close
+        asyncio.ensure_future(close_when_read())
+
+    connection.close, connection.lingering = lingering_close, True
+
+
+class ClosesUnreadBodyMixin:
+    """For ``@web.stream_request_body`` handlers: an answer sent before the whole body was read
+    (a refusal in ``prepare()``, even of a GET without a body, or one in the middle of a body)
+    says ``Connection: close``, and the connection is closed only once the rest of the body has
+    been read and dropped (:func:`close_after_body`).
+
+    tornado drops such a connection after the answer; a keep-alive client that was not told
+    (configurable-http-proxy among them) would send its next request into it and get a reset,
+    which the hub's proxy answers with 503 "socket hang up". A client still sending the body when
+    the connection closes gets a reset too, and loses the answer: the proxy says 503 again.
+    """
+
+    def close_unread_body(self) -> None:
+        """Say ``Connection: close`` (if the headers are not out yet) and close lingering, when
+        answering before the whole body is read; call before the headers are written."""
+        if body_unread(self.request):
+            if not self._headers_written:
+                self.set_header("Connection", "close")
+            close_after_body(self.request)
+
+    def finish(self, *args, **kwargs):
+        self.close_unread_body()
+        return super().finish(*args, **kwargs)
+
+
+class StreamedBodyMixin(ClosesUnreadBodyMixin):
     """``data_received``, ``on_finish`` and ``on_connection_close`` of a streamed-body handler.
 
     ``prepare()`` sets ``self.sink`` (a :class:`BodySink`) and ``self.release``, called once no
@@ -93,15 +159,6 @@ class StreamedBodyMixin:
             self.sink.after_writes(self.release)
             self.refuse(error)
             return None
-
-    def finish(self, *args, **kwargs):
-        """Answers sent before the whole body was read (refused in ``prepare()`` or mid-body) say
-        ``Connection: close``: tornado drops such a connection after the answer, and a keep-alive
-        client that was not told would send its next request into it and get a reset."""
-        body_read = getattr(self.request, "_body_future", None)  # set by @stream_request_body
-        if not self._headers_written and body_read is not None and not body_read.done():
-            self.set_header("Connection", "close")
-        return super().finish(*args, **kwargs)
 
     def on_connection_close(self):
         if self.sink is not None:

@@ -21,16 +21,11 @@ from ..base.streaming import StreamedBodyMixin
 from ..errors import RemoteDevError
 from ..files.handlers import ContentsHandler
 from .bridge import BodyPipe, wsgi_environ
-from .service import DAV_PATH, DavService
+from .service import DAV_PATH
 
 REALM = "jupyter-remote-dev"
-LINGER_SECONDS = 30.0
-"""How long a connection answered before its body was read keeps reading (and dropping) the
-rest of the body before it is closed, like Apache's and nginx's lingering close."""
 READ_METHODS = ("GET", "HEAD", "OPTIONS", "PROPFIND")
 WRITE_METHODS = ("PUT", "DELETE", "MKCOL", "COPY", "MOVE", "PROPPATCH", "LOCK", "UNLOCK")
-SERVICE_KEY = "remote_dev_dav"
-"""The :class:`.DavService` in the web app's settings."""
 
 
 def basic_as_token(headers) -> None:
@@ -47,33 +42,6 @@ def basic_as_token(headers) -> None:
     headers["Authorization"] = f"token {password}" if password else ""
 
 
-def close_after_body(request, seconds: float = LINGER_SECONDS) -> None:
-    """Close ``request``'s connection only once its body has been read (and dropped), or after
-    ``seconds``. tornado closes a connection answered before its body is in at once; with body
-    bytes still unread, the kernel then resets the connection, and a proxy in the middle
-    (configurable-http-proxy) may lose the answer and say 503 instead."""
-    connection, body = request.connection, getattr(request, "_body_future", None)
-    if body is None or body.done() or getattr(connection, "lingering", False):
-        return
-    close = connection.close
-
-    async def close_when_read():
-        deadline = asyncio.get_running_loop().time() + seconds
-        stream = connection.stream
-        # tornado keeps reading the body (handing it to a finished handler, which drops it)
-        while not connection._read_finished and stream is not None and not stream.closed():
-            if asyncio.get_running_loop().time() > deadline:
-                break
-            await asyncio.sleep(0.05)
-        close()
-
-    def lingering_close():
-        connection.close = close
-        asyncio.ensure_future(close_when_read())
-
-    connection.close, connection.lingering = lingering_close, True
-
-
 def action_of(method: str) -> str:
     return "read" if method in READ_METHODS else "write"
 
@@ -85,10 +53,6 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
     SUPPORTED_METHODS = READ_METHODS + WRITE_METHODS
     pipe: BodyPipe | None = None
     answered: asyncio.Future | None = None
-
-    @property
-    def dav(self) -> DavService:
-        return self.settings[SERVICE_KEY]
 
     async def prepare(self):
         basic_as_token(self.request.headers)
@@ -130,7 +94,7 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
         return self.current_user.username
 
     async def run_app(self) -> None:
-        dav = self.dav
+        dav = self.dav_service
         extra = {"wsgidav.user_name": self.principal, "wsgidav.auth.user_name": self.principal}
         environ = wsgi_environ(self.request, dav.mount_path, self.pipe, extra)
         loop = asyncio.get_running_loop()
@@ -144,7 +108,7 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
             started.update(status=int(status.split(" ", 1)[0]), headers=headers)
 
         pending = None
-        result = self.dav.app(environ, start_response)
+        result = self.dav_service.app(environ, start_response)
         try:
             for chunk in result:  # the next chunk is read while the last one is sent
                 if chunk:
@@ -170,9 +134,7 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
                 if name.lower() == "content-type":
                     started["type"] = value
                 self.set_header(name, value)
-            body = getattr(self.request, "_body_future", None)
-            if body is not None and not body.done():  # answered before the body is in
-                self.set_header("Connection", "close")
+            self.close_unread_body()  # answered before the body is in (base.streaming)
         if self._finished:
             return
         if chunk is None:
@@ -180,10 +142,6 @@ class DavHandler(StreamedBodyMixin, ContentsHandler):
             return
         self.write(chunk)
         await self.flush()
-
-    def finish(self, *args, **kwargs):
-        close_after_body(self.request)
-        return super().finish(*args, **kwargs)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 401:  # clients prompt for credentials only when told how

@@ -22,7 +22,7 @@ from wsgidav.dav_error import HTTP_FORBIDDEN, DAVError
 from wsgidav.dav_provider import DAVCollection, DAVNonCollection, DAVProvider
 
 from ..errors import NotFoundError, RemoteDevError
-from ..files.fdpath import OPEN_DIR, locate, open_folder, real_root
+from ..files.fdpath import OPEN_DIR, is_git_dir, locate, open_folder, real_root
 from ..files.fileio import AtomicWriter, delete, fsync_folder, open_for_read
 from ..files.manifest import TEMP_PATTERNS, HashCache
 
@@ -314,8 +314,8 @@ class Folder(Resource, DAVCollection):
         return self.provider.get_resource_inst(util.join_uri(self.path, name), self.environ)
 
     def get_member_list(self):
-        """Files and folders, hidden names only if allowed, our temp files never; a link only
-        if it leads to a file or folder inside the root (by the walk's rules)."""
+        """Files and folders, hidden names only if allowed, ``.git`` and our temp files never; a
+        link only if it leads to a file or folder inside the root (by the walk's rules)."""
         provider, members = self.provider, []
         with dav_errors():
             fd, real = open_folder(provider.root, self.api, allow_hidden=provider.allow_hidden)
@@ -324,7 +324,8 @@ class Folder(Resource, DAVCollection):
                 listed = list(entries)
             for entry in listed:
                 name = entry.name
-                if (name.startswith(".") and not provider.allow_hidden) or is_temp(name):
+                hidden = name.startswith(".") and not provider.allow_hidden
+                if hidden or is_git_dir(name) or is_temp(name):
                     continue
                 api = f"{self.api}/{name}" if self.api else name
                 path = util.join_uri(self.path, name)

@@ -1,5 +1,6 @@
 """The drive's owner object: wsgidav's app on our provider, its lock and property stores, and
-the worker threads requests run in. Made once by the extension from explicit arguments."""
+the worker threads requests run in. Built by :meth:`.settings.DavSettings.make_dav_service` on
+the files area's :class:`~..files.service.FilesService` (hash cache, dot-files, size limit)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from wsgidav.prop_man.property_manager import PropertyManager
 from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
-from ..files.manifest import HashCache
+from ..files.service import FilesService
 from .propfind import FastPropfind
 from .provider import RootProvider
 
@@ -65,15 +66,14 @@ class DavService:
     the event loop; bodies stream through (see :mod:`.bridge`).
     """
 
-    def __init__(
-        self, root: str, base_url: str, *, cache: HashCache, allow_hidden: bool, max_size: int,
-        workers: int,
-    ):  # fmt: skip
+    def __init__(self, root: str, base_url: str, files: FilesService, workers: int):
+        self.root = root
         self.mount_path = "/" + f"{base_url.strip('/')}/{DAV_PATH}".strip("/")
+        # the file API's hash cache, dot-file policy and size limit: one file layer, two doors
+        self.max_size = files.max_upload_size
         self.provider = RootProvider(
-            root, cache=cache, allow_hidden=allow_hidden, max_size=max_size
+            root, cache=files.hash_cache, allow_hidden=files.allow_hidden, max_size=self.max_size
         )
-        self.max_size = max_size
         self.app = WsgiDAVApp(
             {
                 "mount_path": self.mount_path,
@@ -101,5 +101,9 @@ class DavService:
     def property_manager(self):
         return self.app.prop_manager
 
-    def shutdown(self) -> None:
+    def start(self) -> None:
+        """Nothing to start: worker threads are made as requests come."""
+
+    async def stop(self) -> None:
+        """Requests still queued are dropped; running ones end with their connection."""
         self.executor.shutdown(wait=False, cancel_futures=True)

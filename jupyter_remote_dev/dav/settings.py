@@ -21,3 +21,10 @@ class DavSettings(HasTraits):
     )
 
     _dav_positive = positive("dav_workers")
+
+    def make_dav_service(self, root: str, base_url: str, files):
+        """The drive's owner, from these traits (the only place they are copied), on the files
+        area's service ``files``."""
+        from .service import DavService
+
+        return DavService(root, base_url, files, workers=self.dav_workers)

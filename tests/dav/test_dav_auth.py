@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .conftest import DavServer, dav_server
+from .dav_support import DavServer, dav_server
 
 PROPFIND_ROOT = {"Depth": "0"}
 
@@ -66,8 +66,27 @@ def test_the_token_works_as_basic_password_token_and_bearer(server: DavServer, h
     assert (server.root / f"{how}.txt").read_bytes() == how.encode()
 
 
-def test_hidden_files_follow_the_file_api_policy(server: DavServer):
-    """allow_hidden off (the default): dot-files are neither listed, read nor written."""
+def test_hidden_files_follow_the_file_api_policy_on(server: DavServer):
+    """allow_hidden_files on (the default): dot-files are listed, read and written, as files/."""
+    (server.root / ".shown").write_text("dot")
+    with server.client() as client:
+        listing = client.request("PROPFIND", server.dav, headers={"Depth": "1"}).text
+        assert ".shown" in listing
+        assert client.get(server.dav + ".shown").text == "dot"
+        assert client.put(server.dav + ".written", content=b"x").status_code == 201
+    assert (server.root / ".written").read_bytes() == b"x"
+
+
+@pytest.fixture(scope="module")
+def no_dotfiles(tmp_path_factory):
+    config = {"RemoteDevExtension": {"allow_hidden_files": False}}
+    with dav_server(tmp_path_factory.mktemp("no-dotfiles"), config=config) as running:
+        yield running
+
+
+def test_hidden_files_follow_the_file_api_policy_off(no_dotfiles: DavServer):
+    """allow_hidden_files off: dot-files are neither listed, read nor written."""
+    server = no_dotfiles
     (server.root / ".secret").write_text("hidden")
     (server.root / "shown.txt").write_text("shown")
     with server.client() as client:
@@ -81,7 +100,7 @@ def test_hidden_files_follow_the_file_api_policy(server: DavServer):
 
 @pytest.fixture(scope="module")
 def readonly(tmp_path_factory):
-    config = {"ServerApp": {"authorizer_class": "tests.dav.readonly.ReadOnlyContents"}}
+    config = {"ServerApp": {"authorizer_class": "tests.dav.dav_support.ReadOnlyContents"}}
     with dav_server(tmp_path_factory.mktemp("readonly"), config=config) as running:
         yield running
 

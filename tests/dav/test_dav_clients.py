@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DavServer
+from .dav_support import DavServer
 
 needs_rclone = pytest.mark.skipif(
     not shutil.which("rclone"), reason="rclone is not installed (.ci/install installs it)"

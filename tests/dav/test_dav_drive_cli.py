@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from .conftest import REPO, DavServer
+from .dav_support import REPO, DavServer
 
 CLI = shutil.which("jupyter-remote-dev") or "jupyter-remote-dev"
 

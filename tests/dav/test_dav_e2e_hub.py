@@ -9,8 +9,8 @@ import shutil
 import httpx
 import pytest
 
-from ..local_hub_support import local_hub
-from .test_litmus import assert_all_groups_pass, run_litmus
+from ..support.local_hub_support import local_hub
+from .dav_support import assert_all_groups_pass, run_litmus
 
 pytestmark = [
     pytest.mark.e2e,

@@ -13,14 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from ..files_support import snapshot
-from .conftest import DavServer, dav_server
+from ..support.files_support import snapshot
+from .dav_support import DavServer, dav_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """Dot-files allowed, so ``.git`` is reachable and must still not be writable."""
-    config = {"ContentsManager": {"allow_hidden": True}}
+    """Dot-files allowed (the default, said here), so ``.git`` is reachable and must still not be
+    writable."""
+    config = {"RemoteDevExtension": {"allow_hidden_files": True}}
     with dav_server(tmp_path_factory.mktemp("hostile"), config=config) as running:
         yield running
 
@@ -122,8 +123,9 @@ def test_malformed_paths_are_refused_before_any_change(server, path):
     assert world(server) == before
 
 
-def test_git_internals_are_not_writable(server):
-    """With dot-files allowed, ``.git`` is readable but nothing in it is written or removed."""
+def test_git_internals_are_never_reachable(server):
+    """With dot-files allowed, ``.git`` is still neither listed, read, written nor removed (the
+    file API's rule)."""
     git = server.root / "repo" / ".git"
     git.mkdir(parents=True, exist_ok=True)
     (git / "HEAD").write_text("ref: refs/heads/main\n")
@@ -131,7 +133,10 @@ def test_git_internals_are_not_writable(server):
     before = snapshot(git)
     dav = server.dav + "repo/"
     with server.client() as client:
-        assert client.get(dav + ".git/HEAD").text == "ref: refs/heads/main\n"
+        head = client.get(dav + ".git/HEAD")
+        assert head.status_code == 403 and "never reachable" in head.json()["message"]
+        listing = client.request("PROPFIND", dav, headers={"Depth": "1"}).text
+        assert "tracked.txt" in listing and ".git" not in listing
         assert client.put(dav + ".git/HEAD", content=b"evil").status_code == 403
         assert client.put(dav + ".git/hooks-new", content=b"evil").status_code == 403
         assert client.request("MKCOL", dav + ".git/hooks/").status_code == 403

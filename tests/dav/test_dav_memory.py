@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 
-from .conftest import dav_server
+from .dav_support import dav_server
 
 GiB = 1024**3
 BLOCK = bytes(range(256)) * 4096  # 1 MiB

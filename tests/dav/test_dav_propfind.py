@@ -11,7 +11,7 @@ import pytest
 
 from jupyter_remote_dev.dav import propfind
 from jupyter_remote_dev.dav.service import DavService
-from jupyter_remote_dev.files.manifest import HashCache
+from jupyter_remote_dev.files.settings import FilesSettings
 
 RCLONE = (
     '<?xml version="1.0"?><d:propfind xmlns:d="DAV:"><d:prop><d:displayname/>'
@@ -29,8 +29,8 @@ def service(tmp_path):
     (folder / "sub dir").mkdir(parents=True)
     for name in ("a b&c.txt", "data.tar.gz", "README", "übung.ipynb", "x<y>.py", ".hidden"):
         (folder / name).write_text(name)
-    return DavService(str(root), "/user/al ice/", cache=HashCache(), allow_hidden=False,
-                      max_size=10**9, workers=1)  # fmt: skip
+    files = FilesSettings(allow_hidden_files=False).make_files_service(str(root), str(tmp_path))
+    return DavService(str(root), "/user/al ice/", files, workers=1)
 
 
 def call(service, body: str, depth="1", path="/many/", method="PROPFIND"):

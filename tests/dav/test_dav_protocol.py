@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .conftest import DavServer
+from .dav_support import DavServer
 
 LOCK = (
     '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope>'
