@@ -4,6 +4,8 @@ refused before they are read without leaving a keep-alive client a dead connecti
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 
 from ..errors import RemoteDevError
 
@@ -84,7 +86,8 @@ def body_unread(request) -> bool:
 
 def close_after_body(request, seconds: float = LINGER_SECONDS) -> None:
     """Close ``request``'s connection only once its body has been read (and dropped), or after
-    ``seconds`` (lingering close).
+    ``seconds``: a lingering close, as Apache and nginx do it (our side is shut down for writing
+    once the answer is out, so the client sees its end at once; reading goes on).
 
     tornado closes a connection answered before its body is in at once; with body bytes still
     unread, the kernel then resets the connection, and a proxy still sending the body
@@ -108,6 +111,10 @@ def close_after_body(request, seconds: float = LINGER_SECONDS) -> None:
 
     def lingering_close():
         connection.close = close
+        sock = getattr(connection.stream, "socket", None)
+        with contextlib.suppress(OSError):
+            if sock is not None:
+                sock.shutdown(socket.SHUT_WR)  # the answer is written: FIN after it
         asyncio.ensure_future(close_when_read())
 
     connection.close, connection.lingering = lingering_close, True
