@@ -24,6 +24,7 @@ How an area plugs in (dav/, ssh/ and any new one follow this):
 - :mod:`~jupyter_remote_dev.cost`: the user's spend from Kubecost or OpenCost
 - :mod:`~jupyter_remote_dev.ray`: Ray connection, jobs and the dashboard proxy
 - :mod:`~jupyter_remote_dev.ssh`: SSH (exec, pty, SFTP, forwarding) through a WebSocket
+- :mod:`~jupyter_remote_dev.dav`: the root as a WebDAV drive
 - :mod:`~jupyter_remote_dev.api`: ``GET info`` and the OpenAPI contract (no state of its own)
 - :mod:`~jupyter_remote_dev.base`: the handler base class and streamed request bodies
 """
@@ -38,6 +39,7 @@ from . import __version__
 from .api import handlers as api_handlers
 from .base.handlers import (
     COST_SERVICE,
+    DAV_SERVICE,
     EXEC_SERVICE,
     FILES_SERVICE,
     GIT_SERVICE,
@@ -46,6 +48,8 @@ from .base.handlers import (
 )
 from .cost import handlers as cost_handlers
 from .cost.settings import CostSettings
+from .dav import handlers as dav_handlers
+from .dav.settings import DavSettings
 from .exec import handlers as exec_handlers
 from .exec.settings import ExecSettings
 from .files import batch_handlers, tree_handlers
@@ -65,6 +69,7 @@ AREA_SETTINGS = (
     CostSettings,
     RaySettings,
     SshSettings,
+    DavSettings,
 )
 """Every area's settings mixin, in the order RemoteDevExtension inherits them."""
 
@@ -78,6 +83,7 @@ ROUTES = (
     ray_handlers,
     git_handlers,
     ssh_handlers,
+    dav_handlers,
 )
 """The modules whose ``default_handlers`` make up the REST API."""
 
@@ -89,10 +95,11 @@ class RemoteDevExtension(
     CostSettings,
     RaySettings,
     SshSettings,
+    DavSettings,
     ExtensionApp,
 ):
     """Authenticated REST endpoints for a local IDE: files, trees, exec, git sync, cost and Ray,
-    and SSH through a WebSocket."""
+    SSH through a WebSocket and the root as a WebDAV drive."""
 
     name = "remote_dev"
     version = __version__
@@ -120,6 +127,9 @@ class RemoteDevExtension(
         self.settings[SSH_SERVICE] = self.make_ssh_service(
             root, self.settings[EXEC_SERVICE], self.log
         )
+        self.settings[DAV_SERVICE] = self.make_dav_service(
+            root, self.serverapp.base_url, self.settings[FILES_SERVICE]
+        )
 
     def root(self) -> str:
         """The server root every area works under: the contents manager's root_dir."""
@@ -128,7 +138,15 @@ class RemoteDevExtension(
     def services(self) -> list:
         """Every area's owner object, in start and stop order (commands end before the last git
         sync cycle commits the workspace; SSH connections end first, their processes with them)."""
-        keys = (SSH_SERVICE, EXEC_SERVICE, GIT_SERVICE, FILES_SERVICE, COST_SERVICE, RAY_SERVICE)
+        keys = (
+            SSH_SERVICE,
+            EXEC_SERVICE,
+            GIT_SERVICE,
+            FILES_SERVICE,
+            COST_SERVICE,
+            RAY_SERVICE,
+            DAV_SERVICE,
+        )
         return [self.settings[key] for key in keys if key in self.settings]
 
     def feature_flags(self) -> dict[str, bool]:

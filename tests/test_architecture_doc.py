@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "architecture.md"
-NOT_PATHS = {"remote-dev/api/"}
+NOT_PATHS = {"remote-dev/api/", "remote-dev/dav/"}
 
 
 def named_paths() -> list[str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from jupyter_remote_dev.base import handlers as base
 from jupyter_remote_dev.cost.service import CostService
+from jupyter_remote_dev.dav.service import DavService
 from jupyter_remote_dev.exec.service import ExecService
 from jupyter_remote_dev.extension import ROUTES
 from jupyter_remote_dev.files.service import FilesService
@@ -21,6 +22,7 @@ OWNERS = {
     base.COST_SERVICE: (CostService, "cost_service"),
     base.RAY_SERVICE: (RayService, "ray_service"),
     base.SSH_SERVICE: (SshService, "ssh_service"),
+    base.DAV_SERVICE: (DavService, "dav_service"),
 }
 
 
@@ -37,6 +39,12 @@ async def test_each_area_has_one_owner_built_at_start(jp_serverapp, remote_dev, 
     root = str(jp_root_dir)
     assert settings[base.FILES_SERVICE].root == settings[base.EXEC_SERVICE].root == root
     assert settings[base.RAY_SERVICE].root == settings[base.SSH_SERVICE].root == root
+    assert settings[base.DAV_SERVICE].root == root
+    # the drive works on the files area's pieces, not a second copy of them
+    dav, files = settings[base.DAV_SERVICE], settings[base.FILES_SERVICE]
+    assert dav.provider.cache is files.hash_cache
+    assert dav.provider.allow_hidden == files.allow_hidden
+    assert dav.max_size == files.max_upload_size
 
 
 def test_handlers_never_read_the_extension():

@@ -23,6 +23,7 @@ from .jsonbody import parse_json_body
 
 if TYPE_CHECKING:
     from ..cost.service import CostService
+    from ..dav.service import DavService
     from ..exec.service import ExecService
     from ..files.service import FilesService
     from ..gitsync.service import GitSyncService
@@ -36,6 +37,7 @@ GIT_SERVICE = "remote_dev_git"
 COST_SERVICE = "remote_dev_cost"
 RAY_SERVICE = "remote_dev_ray"
 SSH_SERVICE = "remote_dev_ssh"
+DAV_SERVICE = "remote_dev_dav"
 
 
 def api_path(pattern: str) -> str:
@@ -79,6 +81,10 @@ class RemoteDevHandler(ExtensionHandlerMixin, APIHandler):
     @property
     def ssh_service(self) -> SshService:
         return self.settings[SSH_SERVICE]
+
+    @property
+    def dav_service(self) -> DavService:
+        return self.settings[DAV_SERVICE]
 
     def get_json_body(self) -> Any:
         """The request's JSON body; 400 naming the problem for anything unusable (jupyter_server's

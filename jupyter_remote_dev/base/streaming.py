@@ -4,10 +4,15 @@ refused before they are read without leaving a keep-alive client a dead connecti
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 
 from ..errors import RemoteDevError
 
 BLOCK = 1024 * 1024
+LINGER_SECONDS = 30.0
+"""How long a connection answered before its body was read keeps reading (and dropping) the rest
+of the body before it is closed, like Apache's and nginx's lingering close."""
 
 
 class BodySink:
@@ -73,20 +78,70 @@ class BodySink:
             self.pending.add_done_callback(lambda _: callback())
 
 
+def body_unread(request) -> bool:
+    """Whether a ``@web.stream_request_body`` request's body is not all read yet."""
+    body = getattr(request, "_body_future", None)  # set by @stream_request_body
+    return body is not None and not body.done()
+
+
+def close_after_body(request, seconds: float = LINGER_SECONDS) -> None:
+    """Close ``request``'s connection only once its body has been read (and dropped), or after
+    ``seconds``: a lingering close, as Apache and nginx do it (our side is shut down for writing
+    once the answer is out, so the client sees its end at once; reading goes on).
+
+    tornado closes a connection answered before its body is in at once; with body bytes still
+    unread, the kernel then resets the connection, and a proxy still sending the body
+    (configurable-http-proxy) loses the answer and says 503 instead. tornado keeps reading the
+    body meanwhile, handing it to the finished handler (whose ``data_received`` drops it).
+    """
+    connection = request.connection
+    if not body_unread(request) or getattr(connection, "lingering", False):
+        return
+    close = connection.close
+
+    async def close_when_read():
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        stream = connection.stream
+        while not connection._read_finished and stream is not None and not stream.closed():
+            if loop.time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        close()
+
+    def lingering_close():
+        connection.close = close
+        sock = getattr(connection.stream, "socket", None)
+        with contextlib.suppress(OSError):
+            if sock is not None:
+                sock.shutdown(socket.SHUT_WR)  # the answer is written: FIN after it
+        asyncio.ensure_future(close_when_read())
+
+    connection.close, connection.lingering = lingering_close, True
+
+
 class ClosesUnreadBodyMixin:
     """For ``@web.stream_request_body`` handlers: an answer sent before the whole body was read
     (a refusal in ``prepare()``, even of a GET without a body, or one in the middle of a body)
-    says ``Connection: close``.
+    says ``Connection: close``, and the connection is closed only once the rest of the body has
+    been read and dropped (:func:`close_after_body`).
 
     tornado drops such a connection after the answer; a keep-alive client that was not told
     (configurable-http-proxy among them) would send its next request into it and get a reset,
-    which the hub's proxy answers with 503 "socket hang up".
+    which the hub's proxy answers with 503 "socket hang up". A client still sending the body when
+    the connection closes gets a reset too, and loses the answer: the proxy says 503 again.
     """
 
+    def close_unread_body(self) -> None:
+        """Say ``Connection: close`` (if the headers are not out yet) and close lingering, when
+        answering before the whole body is read; call before the headers are written."""
+        if body_unread(self.request):
+            if not self._headers_written:
+                self.set_header("Connection", "close")
+            close_after_body(self.request)
+
     def finish(self, *args, **kwargs):
-        body_read = getattr(self.request, "_body_future", None)  # set by @stream_request_body
-        if not self._headers_written and body_read is not None and not body_read.done():
-            self.set_header("Connection", "close")
+        self.close_unread_body()
         return super().finish(*args, **kwargs)
 
 

@@ -40,6 +40,10 @@ class RemoteDevApp(SubcommandApp):
         ),
         "run": ("jupyter_remote_dev.client.commands.run.RunApp", "Run a command on the server."),
         "vscode": ("jupyter_remote_dev.client.commands.vscode.VSCodeApp", "Write VS Code tasks."),
+        "drive": (
+            "jupyter_remote_dev.client.commands.drive.DriveApp",
+            "Mount the server as a drive.",
+        ),
         "git": (
             "jupyter_remote_dev.client.commands.git.GitApp",
             "The server's Git sync: status, sync.",

@@ -100,6 +100,7 @@ GENERIC = ("--show-config", "--generate-config", "--log-level=", "Equivalent to"
         (["run"], ["Run a command on the server", "--cwd=", "--timeout=", "--no-stdin"]),
         (["sync"], ["Three-way sync", "--remote=", "--watch", "--dry-run"]),
         (["login"], ["Log in to a Jupyter server", "--token-stdin", "--ca-bundle="]),
+        (["drive"], ["Print the WebDAV URL", "--show-token", "--remote=", "--json"]),
         (["ray", "status"], ["Ray cluster", "--json"]),
         (["git", "status"], ["The server's Git sync", "--json"]),
         (["git", "local", "status"], ["sync state", "--repo="]),

@@ -157,3 +157,21 @@ def test_e2e_named_server_login_start_and_run(hub, alice):
     run = cli(alice, "run", "--profile", "gpu", "--", sys.executable, "-c", code)
     assert (run.returncode, run.stdout) == (0, "gpu\n"), run.stderr
     assert hub.admin.get("users/alice").json()["servers"]["gpu"]["ready"] is True
+
+
+def test_e2e_big_put_refused_before_its_body_answers_the_refusal(hub, alice):
+    """A big PUT files/ refused before its body is read (``.git`` is never written) comes back
+    through the hub's proxy as that 403, not 503 "socket hang up", and the client's next request
+    works: the server reads and drops the rest of the body before it closes (lingering close)."""
+    hub.start_server("alice")
+    files = f"{hub.url}user/alice/remote-dev/api/files/"
+    with httpx.Client(headers={"Authorization": f"token {alice['token']}"}, timeout=60) as client:
+        for attempt in range(3):
+            refused = client.put(f"{files}refused-{attempt}/.git/config", content=b"x" * 32_000_000)
+            assert refused.status_code == 403, refused.text
+            assert ".git internals are never reachable" in refused.json()["message"]
+            good = client.put(f"{files}after-refusal.txt", content=f"fine {attempt}".encode())
+            assert good.status_code in (200, 201), good.text
+    home = hub.state / "home" / "alice"
+    assert not list(home.glob("refused-*"))
+    assert (home / "after-refusal.txt").read_text() == "fine 2"
