@@ -62,7 +62,7 @@ def parse_interval(text: str) -> float:
         return float(text)
     except ValueError:
         raise GitSyncConfigError(
-            f"{ENV_PREFIX}INTERVAL must be a number of seconds, got {text!r}"
+            f"{ENV_PREFIX}INTERVAL is not a number: {text!r} (give a number of seconds)"
         ) from None
 
 
