@@ -65,15 +65,17 @@ def check_change(
 
 def _check_member_budget(actor, config, user, spec, groups) -> None:
     if user == actor.name:
-        raise BudgetScopeError("a team lead may not set their own budget; ask an admin")
+        raise BudgetScopeError("you may not set your own budget; ask an admin")
     led = sorted(actor.leads & groups)
     if not led:
         raise BudgetScopeError(f"{user} is not a member of a group you lead")
     if spec is None:
         return
     budget = parse_budget(spec, f"users.{user}")
-    pools = [config.group_budget(g) for g in led]
-    if not any(pool and budget.per_day <= pool.per_day for pool in pools):
+    pools = [pool for pool in map(config.group_budget, led) if pool is not None]
+    if not pools:
+        raise BudgetScopeError(f"{', '.join(led)} has no budget of its own to set budgets within")
+    if not any(budget.per_day <= pool.per_day for pool in pools):
         raise BudgetScopeError(
             f"{budget.amount:g} per {budget.period} for {user} is beyond the budget of "
             f"{', '.join(led)}; only an admin may set it"
