@@ -5,6 +5,8 @@ import pytest
 from jupyter_remote_dev.budgets.config import parse_budgets
 from jupyter_remote_dev.budgets.store import BudgetStore
 
+from .sinks import SmtpSink, WebhookSink
+
 
 class Clock:
     """Epoch seconds that only move when a test says so."""
@@ -44,3 +46,28 @@ def config():
             "users": {"bob": {"amount": 60, "period": "week"}},
         }
     )
+
+
+@pytest.fixture
+def smtp_sink():
+    """A real SMTP server on loopback requiring STARTTLS and a login; stopped afterwards."""
+    sink = SmtpSink()
+    sink.controller.start()
+    yield sink
+    sink.controller.stop()
+
+
+@pytest.fixture
+def webhook_sink():
+    """A loopback webhook receiver answering 200."""
+    sink = WebhookSink()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def failing_sink():
+    """A loopback webhook receiver answering 500 to everything."""
+    sink = WebhookSink(status=500)
+    yield sink
+    sink.stop()
