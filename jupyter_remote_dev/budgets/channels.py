@@ -20,12 +20,15 @@ ENV_PREFIX = "JUPYTER_REMOTE_DEV_SMTP_"
 
 @dataclass(frozen=True)
 class Message:
-    """What is sent: a subject, plain text, optional HTML, and e-mail recipients."""
+    """What is sent: a subject, plain text, optional HTML, and e-mail recipients.
+
+    ``to`` None means the e-mail channel's default recipients; an empty tuple means no e-mail.
+    """
 
     subject: str
     text: str
     html: str = ""
-    to: tuple[str, ...] = ()
+    to: tuple[str, ...] | None = None
 
 
 class DeliveryError(Exception):
@@ -68,18 +71,21 @@ class EmailChannel:
         }
         return cls(**{**settings, **overrides})
 
+    def recipients(self, message: Message) -> tuple[str, ...]:
+        return self.default_to if message.to is None else message.to
+
     def build(self, message: Message) -> EmailMessage:
         mail = EmailMessage()
         mail["Subject"] = message.subject
         mail["From"] = self.sender
-        mail["To"] = ", ".join(message.to or self.default_to)
+        mail["To"] = ", ".join(self.recipients(message))
         mail.set_content(message.text)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
         return mail
 
     async def send(self, message: Message) -> None:
-        if not (message.to or self.default_to):
+        if not self.recipients(message):
             return  # nobody to write to: nothing to deliver
         await asyncio.to_thread(self._send, self.build(message))
 

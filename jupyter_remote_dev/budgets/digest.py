@@ -88,10 +88,11 @@ def build_digest(
     hints: Sequence[Hint] = (),
     athena: Mapping | None = None,
     currency: str = "USD",
-    to: tuple[str, ...] = (),
+    to: tuple[str, ...] | None = None,
     movers: int = 5,
 ) -> Message:
-    """The digest of ``view`` for ``reader`` (``admins`` or ``team-a``) as a Message."""
+    """The digest of ``view`` for ``reader`` (``admins`` or ``team-a``) as a Message to ``to``
+    (None: the e-mail channel's default recipients, the admins)."""
     total, previous = view["total"], view["previous_total"]
     headline = (
         f"{money(total, currency)} in {view['week']} "

@@ -65,11 +65,12 @@ async def test_email_arrives_over_starttls_with_login(smtp_sink):
 
 
 async def test_email_without_recipients_goes_to_the_default_or_nowhere(smtp_sink):
-    """No ``to``: the configured default recipients; none configured: nothing is sent."""
+    """``to`` None: the configured default recipients; none configured, or ``to`` empty: no mail."""
     await email_channel(smtp_sink).send(Message("Digest", "text"))
     [mail] = smtp_sink.wait_for(1)
     assert mail["To"] == "admins@example.org, ops@example.org"
     await email_channel(smtp_sink, default_to=()).send(Message("Digest", "text"))
+    await email_channel(smtp_sink).send(Message("Alert", "for a user without address", to=()))
     assert len(smtp_sink.wait_for(2, timeout=0.3)) == 1
 
 
