@@ -84,6 +84,16 @@ class BudgetConfig:
     thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
     currency: str = "USD"
 
+    def to_dict(self) -> dict:
+        """The plain form again (``parse_budgets(c.to_dict()) == c``), e.g. for a service's env."""
+        return {
+            "currency": self.currency,
+            **({"default": self.default.to_dict()} if self.default else {}),
+            "groups": {name: group.to_dict() for name, group in self.groups.items()},
+            "users": {name: budget.to_dict() for name, budget in self.users.items()},
+            "thresholds": list(self.thresholds),
+        }
+
     def resolve(self, user: str, groups: Iterable[str]) -> Resolved | None:
         """The budget that applies to ``user`` (a member of ``groups``), or None when none does."""
         if user in self.users:

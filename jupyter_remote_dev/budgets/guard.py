@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .config import Resolved, money
+from .config import BudgetError, Resolved, money
 from .periods import EXCEEDED, BudgetStatus
 
 
@@ -21,6 +21,24 @@ class GuardRail:
     refuse_ray: bool = True
     large_cpu: float = 4.0  # a profile requesting at least this many CPUs is large
     large_gpu: float = 1.0  # ... or at least this many GPUs
+
+
+def parse_guard_rail(spec: Mapping | None) -> GuardRail:
+    """A GuardRail from ``{"enabled": true, "refuse_ray": true, "large_cpu": 4, "large_gpu": 1}``
+    (every key optional; absent or empty: off)."""
+    spec = spec or {}
+    if not isinstance(spec, Mapping) or set(spec) - set(GuardRail.__dataclass_fields__):
+        raise BudgetError(
+            f"guard_rail takes {sorted(GuardRail.__dataclass_fields__)}, got {spec!r}"
+        )
+    for key in ("enabled", "refuse_ray"):
+        if not isinstance(spec.get(key, False), bool):
+            raise BudgetError(f"guard_rail: {key} must be true or false")
+    for key in ("large_cpu", "large_gpu"):
+        value = spec.get(key, 1.0)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise BudgetError(f"guard_rail: {key} must be a number above 0, got {value!r}")
+    return GuardRail(**{k: float(v) if k.startswith("large") else v for k, v in spec.items()})
 
 
 @dataclass(frozen=True)

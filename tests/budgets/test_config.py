@@ -111,3 +111,14 @@ def test_money():
     """Dollars with a sign, other currencies by code."""
     assert money(1234.5) == "$1,234.50"
     assert money(3, "EUR") == "EUR 3.00"
+
+
+def test_to_dict_round_trips(config):
+    """The plain form parses back to the same configuration (for a service's environment)."""
+    assert parse_budgets(config.to_dict()) == config
+    assert config.to_dict()["groups"]["team-a"] == {
+        "amount": 1000.0,
+        "period": "month",
+        "member": {"amount": 200.0, "period": "month"},
+    }
+    assert parse_budgets(BudgetConfig().to_dict()) == BudgetConfig()

@@ -4,8 +4,14 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from jupyter_remote_dev.budgets.config import Budget, Resolved
-from jupyter_remote_dev.budgets.guard import GuardRail, SpawnRequest, check_spawn, raisers
+from jupyter_remote_dev.budgets.config import Budget, BudgetError, Resolved
+from jupyter_remote_dev.budgets.guard import (
+    GuardRail,
+    SpawnRequest,
+    check_spawn,
+    parse_guard_rail,
+    raisers,
+)
 from jupyter_remote_dev.budgets.periods import project
 
 NOW = datetime(2026, 12, 20, 12, tzinfo=timezone.utc)
@@ -67,3 +73,17 @@ def test_sources_and_raisers():
     assert "(the default budget)" in default
     assert raisers("zed", ["nobody"], LEADS) == ["an admin"]
     assert raisers("tom", ["team-a", "team-b"], LEADS) == ["alice", "lena", "an admin"]
+
+
+def test_parse_guard_rail():
+    """Off when absent; every field checked with a clear message."""
+    assert parse_guard_rail(None) == GuardRail() == parse_guard_rail({})
+    assert parse_guard_rail({"enabled": True, "large_cpu": 8}) == GuardRail(True, True, 8.0, 1.0)
+    for spec, message in [
+        ({"enabeld": True}, "guard_rail takes"),
+        ({"enabled": "yes"}, "enabled must be true or false"),
+        ({"large_gpu": 0}, "large_gpu must be a number above 0"),
+        ({"large_cpu": True}, "large_cpu must be a number above 0"),
+    ]:
+        with pytest.raises(BudgetError, match=message):
+            parse_guard_rail(spec)
