@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..errors import RemoteDevError
-from .config import BudgetConfig, parse_budget
+from .config import Budget, BudgetConfig, parse_budget
 
 
 class BudgetScopeError(RemoteDevError):
@@ -63,19 +63,30 @@ def check_change(
         raise BudgetScopeError(f"only an admin may change the {kind} budget")
 
 
+def _beyond(budget: Budget | None, pools: list[Budget]) -> bool:
+    """Whether ``budget`` (None: no budget, unlimited) exceeds every one of ``pools``."""
+    return budget is None or not any(budget.per_day <= pool.per_day for pool in pools)
+
+
 def _check_member_budget(actor, config, user, spec, groups) -> None:
     if user == actor.name:
         raise BudgetScopeError("you may not set your own budget; ask an admin")
     led = sorted(actor.leads & groups)
     if not led:
         raise BudgetScopeError(f"{user} is not a member of a group you lead")
-    if spec is None:
-        return
-    budget = parse_budget(spec, f"users.{user}")
     pools = [pool for pool in map(config.group_budget, led) if pool is not None]
     if not pools:
         raise BudgetScopeError(f"{', '.join(led)} has no budget of its own to set budgets within")
-    if not any(budget.per_day <= pool.per_day for pool in pools):
+    if spec is None:  # removing it: what the user falls back to must stay within scope too
+        fallback = config.with_entry("user", user, None).resolve(user, groups)
+        if _beyond(fallback and fallback.budget, pools):
+            raise BudgetScopeError(
+                f"removing {user}'s budget would leave them beyond the budget of "
+                f"{', '.join(led)}; set a smaller one instead"
+            )
+        return
+    budget = parse_budget(spec, f"users.{user}")
+    if _beyond(budget, pools):
         raise BudgetScopeError(
             f"{budget.amount:g} per {budget.period} for {user} is beyond the budget of "
             f"{', '.join(led)}; only an admin may set it"
@@ -88,7 +99,9 @@ def _check_group_member_budget(actor, config, group, spec) -> None:
     pool = config.group_budget(group)
     if pool is None:
         raise BudgetScopeError(f"{group} has no budget of its own to set member budgets within")
-    if spec is not None and parse_budget(spec, f"member budget of {group}").per_day > pool.per_day:
+    # removing it: members fall back to the default (or their other groups', checked per user)
+    budget = config.default if spec is None else parse_budget(spec, f"member budget of {group}")
+    if _beyond(budget, [pool]):
         raise BudgetScopeError(
             f"the member budget is beyond the budget of {group}; only an admin may set it"
         )

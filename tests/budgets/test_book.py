@@ -106,6 +106,25 @@ def test_lead_cannot_go_beyond_their_scope(book, store, kind, name, spec, messag
     assert book.current() == before and store.audit() == []
 
 
+def test_lead_may_remove_only_what_falls_back_within_scope(config, store):
+    """Removing falls back to the group's or default budget: allowed only within the pool."""
+    rich = config.with_entry("group", "rich", 10000).with_entry("member", "rich", 9000)
+    book = BudgetBook(rich.with_entry("default", "", 5000), store)
+    book.set(ADMIN, "user", "carol", 100, GROUPS_OF)
+    book.set(LEAD, "user", "carol", None, GROUPS_OF)  # back to team-a's $200 member budget
+    assert book.user_budget(LEAD, "carol", ["team-a"]).source == "group"
+    with pytest.raises(BudgetScopeError, match="would leave them beyond the budget of team-a"):
+        book.set(LEAD, "user", "zoe", None, {"zoe": ["team-a", "rich"]})  # would get $9000
+    with pytest.raises(BudgetScopeError, match="member budget is beyond the budget of team-a"):
+        book.set(LEAD, "member", "team-a", None, GROUPS_OF)  # members would get $5000
+    BudgetBook(config, store).set(LEAD, "member", "team-a", None, GROUPS_OF)  # default $50: fine
+    assert [(e["actor"], e["kind"], e["after"]) for e in store.audit()] == [
+        ("lena", "member", None),
+        ("lena", "user", None),
+        ("root", "user", {"amount": 100.0, "period": "month"}),
+    ]
+
+
 def test_plain_user_cannot_set_even_their_own(book, store):
     """A user who leads nothing sets nothing."""
     with pytest.raises(BudgetScopeError, match="may not set your own budget"):
