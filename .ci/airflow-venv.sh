@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create, once, the virtualenv with a real Apache Airflow 3 that tests/test_airflow_policy.py parses
+# Create, once, the virtualenv with a real Apache Airflow 3 that tests/airflow/test_airflow_policy.py parses
 # DAGs in. Airflow's pinned dependencies clash with ours, so it lives apart from the main environment,
 # at a fixed path outside the repo. Our package goes in editable and without dependencies: Airflow
 # finds the branch policy through the `airflow.policy` entry point, exactly as in a real deployment.

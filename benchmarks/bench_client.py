@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import jupyter_server, loopback_sshd
 from jupyter_remote_dev.client import profiles
 from jupyter_remote_dev.client.api import RemoteDevClient
-from jupyter_remote_dev.client.state import SyncState
-from jupyter_remote_dev.client.transfer import Transfer
+from jupyter_remote_dev.client.sync.state import SyncState
+from jupyter_remote_dev.client.sync.transfer import Transfer
 
 FILES, CHANGED = 2000, 20
 CLI = [shutil.which("jupyter-remote-dev") or "jupyter-remote-dev"]

@@ -24,7 +24,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import jupyter_server
-from tests.cost_standin import CostStandIn
+from tests.support.cost_standin import CostStandIn
 
 
 def percentile(samples: list[float], fraction: float) -> float:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from nbgitpuller.pull import GitPuller
 
-from jupyter_remote_dev.gitsync import GitSync, SyncSettings
+from jupyter_remote_dev.gitsync import GitSyncEngine, SyncSettings
 
 ENV = {
     **os.environ,
@@ -70,7 +70,7 @@ def nbgitpuller_pull(bare: Path, target: Path) -> float:
     return time.perf_counter() - start
 
 
-def our_cycle(sync: GitSync) -> float:
+def our_cycle(sync: GitSyncEngine) -> float:
     start = time.perf_counter()
     report = sync.cycle()
     elapsed = time.perf_counter() - start
@@ -102,10 +102,10 @@ def main() -> None:
             author_name="bench",
             author_email="bench@example.org",
         )
-        sync = GitSync(settings)
+        sync = GitSyncEngine(settings)
         sync.init()
         # the same job as nbgitpuller: follow main itself (fast-forward, nothing to push)
-        follow = GitSync(replace(settings, workspace=root / "follow", sync_branch="main",
+        follow = GitSyncEngine(replace(settings, workspace=root / "follow", sync_branch="main",
                                  upstream=None))  # fmt: skip
         follow.init()
         names = ("ours", "nbgitpuller", "follow", "ours_idle", "nbgitpuller_idle", "ours_both")

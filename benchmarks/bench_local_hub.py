@@ -3,9 +3,10 @@ and to a reachable Ray head; with the Ray head on and off, side by side.
 
     python benchmarks/bench_local_hub.py [--rounds 2]
 
-Each round runs ``jupyterhub -f hub_config/local_config.py`` (tests/local_hub_support.py: state in
-a temporary folder, free ports), starts alice's server through the hub API and, with Ray on,
-waits until the server's ``GET ray`` says reachable; then stops the hub.
+Each round runs ``jupyterhub -f hub_config/local_config.py``
+(tests/support/local_hub_support.py: state in a temporary folder, free ports), starts alice's
+server through the hub API and, with Ray on, waits until the server's ``GET ray`` says reachable;
+then stops the hub.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.local_hub_support import local_hub
+from tests.support.local_hub_support import local_hub
 
 
 def one_round(ray: bool) -> dict[str, float]:

@@ -33,14 +33,9 @@ from pathlib import Path
 
 import httpx
 
+from jupyter_remote_dev.ray.local_head import free_port
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:

@@ -19,6 +19,12 @@ class PathError(RemoteDevError):
     """A path that is malformed (400) or points outside the root or at a hidden file (403)."""
 
 
+class HiddenPathError(PathError):
+    """A dot-name refused because the caller's hidden-file setting is off (403)."""
+
+    status = 403
+
+
 class NotFoundError(RemoteDevError):
     status = 404
 

@@ -4,12 +4,26 @@ One package per capability, as jupyter_server lays out ``services/<area>/``: cor
 tornado), ``handlers.py`` and a ``settings.py`` mixin together. The mixins' traits are configured as
 ``c.RemoteDevExtension.<name>``.
 
+How an area plugs in (dav/, ssh/ and any new one follow this):
+
+1. ``<area>/settings.py``: a ``HasTraits`` mixin (``config=True`` traits named ``<area>_...``)
+   with a ``make_<area>_service(...)`` method, the ONLY place its traits are read into an object;
+   add the mixin to :data:`AREA_SETTINGS` and to :class:`RemoteDevExtension`'s bases.
+2. ``<area>/service.py``: the area's owner object (settings it needs, long-lived state such as
+   caches or tasks, ``start()`` and ``async stop()``); no tornado.
+3. :meth:`RemoteDevExtension.initialize_settings` builds it once (with :meth:`root` for the
+   server root) and stores it in ``self.settings`` under ``base.handlers.<AREA>_SERVICE``; it is in
+   :meth:`RemoteDevExtension.services`, so start-up and shutdown start and stop it.
+4. ``base/handlers.py``: a ``<area>_service`` property reading that key; handlers use only it
+   (as jupyter_server's use ``self.contents_manager``), never the extension's traits.
+5. ``<area>/handlers.py`` with ``default_handlers``, listed in :data:`ROUTES`.
+
 - :mod:`~jupyter_remote_dev.files`: push/pull, resumable uploads, batch uploads, tree manifests
 - :mod:`~jupyter_remote_dev.exec`: remote commands with streamed output and detachable jobs
 - :mod:`~jupyter_remote_dev.gitsync`: two-way Git sync of the workspace
 - :mod:`~jupyter_remote_dev.cost`: the user's spend from Kubecost or OpenCost
 - :mod:`~jupyter_remote_dev.ray`: Ray connection, jobs and the dashboard proxy
-- :mod:`~jupyter_remote_dev.api`: ``GET info`` and the OpenAPI contract
+- :mod:`~jupyter_remote_dev.api`: ``GET info`` and the OpenAPI contract (no state of its own)
 - :mod:`~jupyter_remote_dev.base`: the handler base class and streamed request bodies
 """
 
@@ -21,6 +35,7 @@ from jupyter_server.extension.application import ExtensionApp
 
 from . import __version__
 from .api import handlers as api_handlers
+from .base.handlers import COST_SERVICE, EXEC_SERVICE, FILES_SERVICE, GIT_SERVICE, RAY_SERVICE
 from .cost import handlers as cost_handlers
 from .cost.settings import CostSettings
 from .exec import handlers as exec_handlers
@@ -29,7 +44,7 @@ from .files import batch_handlers, tree_handlers
 from .files import handlers as files_handlers
 from .files.settings import FilesSettings
 from .gitsync import handlers as git_handlers
-from .gitsync.settings import GitSyncSettings, user_name
+from .gitsync.settings import GitSyncSettings
 from .ray import handlers as ray_handlers
 from .ray.settings import RaySettings
 
@@ -59,49 +74,38 @@ class RemoteDevExtension(
     description = __doc__
     load_other_extensions = True
 
-    _upload_sweeper = None
-    _exec_jobs = None
-    _git_service = None
-
     def initialize_handlers(self):
         for module in ROUTES:
             self.handlers.extend(module.default_handlers)
 
     def initialize_settings(self):
+        """Build each area's owner object once, from its traits (see the module docstring)."""
         self.settings["remote_dev_config"] = self
         # ExtensionApp reads only the class's own traits while loading; read the areas' too, so a
         # bad environment variable fails loading the extension rather than a later request
         for area in AREA_SETTINGS:
             for name in area.class_own_traits():
                 getattr(self, name)
+        root, runtime_dir = self.root(), self.serverapp.runtime_dir
+        self.settings[FILES_SERVICE] = self.make_files_service(root, runtime_dir)
+        self.settings[EXEC_SERVICE] = self.make_exec_service(root, self._mark_exec_activity)
+        self.settings[GIT_SERVICE] = self.make_git_service(root, runtime_dir, self.log)
+        self.settings[COST_SERVICE] = self.make_cost_service()
+        self.settings[RAY_SERVICE] = self.make_ray_service(root)
+
+    def root(self) -> str:
+        """The server root every area works under: the contents manager's root_dir."""
+        return os.path.expanduser(self.serverapp.contents_manager.root_dir)
+
+    def services(self) -> list:
+        """Every area's owner object, in start and stop order (commands end before the last git
+        sync cycle commits the workspace)."""
+        keys = (EXEC_SERVICE, GIT_SERVICE, FILES_SERVICE, COST_SERVICE, RAY_SERVICE)
+        return [self.settings[key] for key in keys if key in self.settings]
 
     def feature_flags(self) -> dict[str, bool]:
         """What this server offers, for GET info and the clients."""
-        return {
-            "files": True,
-            "batch": True,
-            "resumable_uploads": True,
-            "exec": self.allow_exec,
-            "cost": bool(self.cost_backend),
-            "ray": bool(self.ray_address or self.ray_dashboard_url),
-            "git": bool(self.git_repo),
-        }
-
-    @property
-    def exec_jobs(self):
-        """The server's :class:`~jupyter_remote_dev.exec.jobs.JobRegistry` (made on first use)."""
-        if self._exec_jobs is None:
-            from .exec.jobs import JobRegistry
-
-            self._exec_jobs = JobRegistry(
-                max_running=self.max_concurrent_exec,
-                output_buffer=self.exec_output_buffer,
-                kill_grace=self.exec_kill_grace,
-                retention=self.exec_retention,
-                activity_interval=self.exec_heartbeat_interval,
-                on_activity=self._mark_exec_activity,
-            )
-        return self._exec_jobs
+        return api_handlers.feature_flags(self.settings)
 
     def _mark_exec_activity(self):
         from jupyter_server._tz import utcnow
@@ -109,48 +113,13 @@ class RemoteDevExtension(
         # the server counts every "*_last_activity" setting (ServerWebApplication.last_activity)
         self.serverapp.web_app.settings["remote_dev_exec_last_activity"] = utcnow()
 
-    @property
-    def git_sync_service(self):
-        """The :class:`~jupyter_remote_dev.gitsync.service.SyncService` (created on first use)."""
-        if self._git_service is None:
-            from .gitsync import GitSync, SyncSettings
-            from .gitsync.config import expand_sync_branch
-            from .gitsync.service import SyncService
-
-            root = os.path.expanduser(self.serverapp.root_dir)
-            workspace = os.path.normpath(os.path.join(root, self.git_workspace))
-            sync = None
-            if self.git_repo:
-                settings = SyncSettings(
-                    repo=self.git_repo,
-                    workspace=workspace,
-                    sync_branch=expand_sync_branch(self.git_sync_branch, user_name()),
-                    upstream=self.git_upstream or None,
-                    interval=self.git_interval,
-                    max_file_size=self.git_max_file_size,
-                    include=tuple(self.git_include),
-                    exclude=tuple(self.git_exclude),
-                    http_username=self.git_http_username,
-                    token_file=self.git_token_file or None,
-                    author_name=self.git_author_name,
-                    author_email=self.git_author_email,
-                )
-                sync = GitSync(settings, logger=self.log)
-            self._git_service = SyncService(
-                sync, self.git_interval, workspace, self.log, self.serverapp.runtime_dir
-            )
-        return self._git_service
-
     async def _start_jupyter_server_extension(self, serverapp):
-        """Background work once the event loop runs: git sync (settings record, timer), sweeper."""
-        self.git_sync_service.start()
-        self._upload_sweeper = files_handlers.start_sweeper(serverapp.web_app.settings)
+        """Background work once the event loop runs: the sweeper, git sync (record, timer)."""
+        for service in self.services():
+            service.start()
 
     async def stop_extension(self):
-        """Server shutdown: stop every running command (SIGTERM, SIGKILL after the grace)."""
-        if self._exec_jobs is not None:
-            await self._exec_jobs.shutdown()
-        if self._git_service is not None:  # one last git sync cycle, bounded in time
-            await self._git_service.stop(timeout=self.git_stop_timeout)
-        if self._upload_sweeper is not None:  # abandoned uploads and temp files
-            self._upload_sweeper.cancel()
+        """Server shutdown: running commands stopped (SIGTERM, SIGKILL after the grace), one last
+        git sync cycle (bounded in time), the sweeper cancelled."""
+        for service in self.services():
+            await service.stop()

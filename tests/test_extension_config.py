@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from traitlets import TraitError
@@ -85,3 +86,17 @@ def test_extension_config_numbers_refuse_nan_infinity_and_negatives(name, value)
     negatives with an error naming it."""
     with pytest.raises(TraitError, match=name):
         RemoteDevExtension(**{name: value})
+
+
+def test_extension_config_servers_recheck_hub_tokens_every_minute():
+    """The package's server config (installed in jupyter_server_config.d) makes a JupyterHub
+    user server ask the hub about a token again after 60 s, not JupyterHub's 300 s: a revoked
+    token stops working within a minute."""
+    from jupyterhub.services.auth import HubOAuth
+    from traitlets.config import JSONFileConfigLoader
+
+    shipped = Path(__file__).parents[1] / "jupyter-config" / "server-config"
+    config = JSONFileConfigLoader("jupyter_remote_dev.json", str(shipped)).load_config()
+    assert HubOAuth().cache_max_age == 300
+    hub_auth = HubOAuth(config=config)
+    assert (hub_auth.cache_max_age, hub_auth.cache.max_age) == (60, 60)

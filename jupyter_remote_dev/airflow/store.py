@@ -47,6 +47,8 @@ class BranchStore:
         The region; None lets boto3 decide.
     client:
         A ready boto3 S3 client (tests); built from the other fields when None.
+    delete_batch:
+        Keys per DeleteObjects call: S3's limit of 1,000 (smaller in tests).
     """
 
     bucket: str
@@ -54,6 +56,7 @@ class BranchStore:
     endpoint_url: str | None = None
     region: str | None = None
     client: object = None
+    delete_batch: int = DELETE_BATCH
 
     def __post_init__(self):
         if not self.bucket:
@@ -137,12 +140,12 @@ class BranchStore:
         )
 
     def delete_keys(self, keys: Iterable[str]) -> int:
-        """Delete keys in DeleteObjects calls of at most 1,000 keys; return how many went."""
+        """Delete keys in DeleteObjects calls of ``delete_batch`` keys at most; return the count."""
         deleted = 0
         batch: list[str] = []
         for key in keys:
             batch.append(key)
-            if len(batch) == DELETE_BATCH:
+            if len(batch) == self.delete_batch:
                 deleted += self._delete_batch(batch)
                 batch = []
         if batch:

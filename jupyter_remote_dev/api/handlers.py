@@ -10,7 +10,14 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .. import __version__
-from ..base.handlers import RemoteDevHandler, api_path
+from ..base.handlers import (
+    COST_SERVICE,
+    EXEC_SERVICE,
+    GIT_SERVICE,
+    RAY_SERVICE,
+    RemoteDevHandler,
+    api_path,
+)
 
 AUTH_RESOURCE = "remote_dev:status"
 
@@ -22,25 +29,38 @@ def load_openapi() -> dict:
     return yaml.safe_load(text)
 
 
+def feature_flags(settings: dict) -> dict[str, bool]:
+    """What this server offers, from the areas' services in the web app's ``settings``."""
+    return {
+        "files": True,
+        "batch": True,
+        "resumable_uploads": True,
+        "exec": settings[EXEC_SERVICE].allow_exec,
+        "cost": bool(settings[COST_SERVICE].settings.backend),
+        "ray": settings[RAY_SERVICE].configured,
+        "git": settings[GIT_SERVICE].configured,
+    }
+
+
 class InfoHandler(RemoteDevHandler):
     auth_resource = AUTH_RESOURCE
 
     @web.authenticated
     @authorized
     def get(self):
-        app = self.remote_dev
+        files = self.files_service
         self.write_json(
             {
                 "version": __version__,
-                "features": app.feature_flags(),
+                "features": feature_flags(self.settings),
                 "limits": {
-                    "max_upload_size": app.max_upload_size,
-                    "max_concurrent_exec": app.max_concurrent_exec,
-                    "batch_max_files": app.batch_max_files,
-                    "batch_max_expanded_size": app.batch_max_expanded_size,
+                    "max_upload_size": files.max_upload_size,
+                    "max_concurrent_exec": self.exec_service.jobs.max_running,
+                    "batch_max_files": files.batch_max_files,
+                    "batch_max_expanded_size": files.batch_max_expanded_size,
                 },
-                "ignore_patterns": list(app.ignore_patterns),
-                "allow_hidden": bool(self.contents_manager.allow_hidden),
+                "ignore_patterns": list(files.ignore_patterns),
+                "allow_hidden": files.allow_hidden,
             }
         )
 

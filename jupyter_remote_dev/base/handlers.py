@@ -1,9 +1,16 @@
-"""The base class every remote-dev handler derives from."""
+"""The base class every remote-dev handler derives from, and how handlers reach their area.
+
+Each server area has one owner object (its service), built once by
+``RemoteDevExtension.initialize_settings`` and stored in the web app's settings under the key
+below; a handler reaches it through the matching property (``self.files_service``, ...), the way
+jupyter_server's handlers reach ``self.contents_manager``. Handlers never read the extension's
+traits themselves.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
@@ -14,7 +21,19 @@ from tornado import web
 from ..errors import RemoteDevError
 from .jsonbody import parse_json_body
 
+if TYPE_CHECKING:
+    from ..cost.service import CostService
+    from ..exec.service import ExecService
+    from ..files.service import FilesService
+    from ..gitsync.service import GitSyncService
+    from ..ray.service import RayService
+
 API_PREFIX = "/remote-dev/api"
+FILES_SERVICE = "remote_dev_files"
+EXEC_SERVICE = "remote_dev_exec"
+GIT_SERVICE = "remote_dev_git"
+COST_SERVICE = "remote_dev_cost"
+RAY_SERVICE = "remote_dev_ray"
 
 
 def api_path(pattern: str) -> str:
@@ -36,9 +55,24 @@ class RemoteDevHandler(ExtensionHandlerMixin, APIHandler):
         super().initialize(name, *args, **kwargs)
 
     @property
-    def remote_dev(self):
-        """The running :class:`~jupyter_remote_dev.extension.RemoteDevExtension`."""
-        return self.extensionapp
+    def files_service(self) -> FilesService:
+        return self.settings[FILES_SERVICE]
+
+    @property
+    def exec_service(self) -> ExecService:
+        return self.settings[EXEC_SERVICE]
+
+    @property
+    def git_service(self) -> GitSyncService:
+        return self.settings[GIT_SERVICE]
+
+    @property
+    def cost_service(self) -> CostService:
+        return self.settings[COST_SERVICE]
+
+    @property
+    def ray_service(self) -> RayService:
+        return self.settings[RAY_SERVICE]
 
     def get_json_body(self) -> Any:
         """The request's JSON body; 400 naming the problem for anything unusable (jupyter_server's

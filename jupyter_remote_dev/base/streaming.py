@@ -1,4 +1,5 @@
-"""Feeding a streamed request body to blocking file writes without stalling the event loop."""
+"""Streamed request bodies: fed to blocking file writes without stalling the event loop, and
+refused before they are read without leaving a keep-alive client a dead connection."""
 
 from __future__ import annotations
 
@@ -72,7 +73,24 @@ class BodySink:
             self.pending.add_done_callback(lambda _: callback())
 
 
-class StreamedBodyMixin:
+class ClosesUnreadBodyMixin:
+    """For ``@web.stream_request_body`` handlers: an answer sent before the whole body was read
+    (a refusal in ``prepare()``, even of a GET without a body, or one in the middle of a body)
+    says ``Connection: close``.
+
+    tornado drops such a connection after the answer; a keep-alive client that was not told
+    (configurable-http-proxy among them) would send its next request into it and get a reset,
+    which the hub's proxy answers with 503 "socket hang up".
+    """
+
+    def finish(self, *args, **kwargs):
+        body_read = getattr(self.request, "_body_future", None)  # set by @stream_request_body
+        if not self._headers_written and body_read is not None and not body_read.done():
+            self.set_header("Connection", "close")
+        return super().finish(*args, **kwargs)
+
+
+class StreamedBodyMixin(ClosesUnreadBodyMixin):
     """``data_received``, ``on_finish`` and ``on_connection_close`` of a streamed-body handler.
 
     ``prepare()`` sets ``self.sink`` (a :class:`BodySink`) and ``self.release``, called once no
@@ -93,15 +111,6 @@ class StreamedBodyMixin:
             self.sink.after_writes(self.release)
             self.refuse(error)
             return None
-
-    def finish(self, *args, **kwargs):
-        """Answers sent before the whole body was read (refused in ``prepare()`` or mid-body) say
-        ``Connection: close``: tornado drops such a connection after the answer, and a keep-alive
-        client that was not told would send its next request into it and get a reset."""
-        body_read = getattr(self.request, "_body_future", None)  # set by @stream_request_body
-        if not self._headers_written and body_read is not None and not body_read.done():
-            self.set_header("Connection", "close")
-        return super().finish(*args, **kwargs)
 
     def on_connection_close(self):
         if self.sink is not None:

@@ -18,22 +18,34 @@ class RemoteDevApp(SubcommandApp):
     description = __doc__
 
     subcommands = {
-        "login": ("jupyter_remote_dev.client.commands.LoginApp", "Log in with a token."),
-        "logout": ("jupyter_remote_dev.client.commands.LogoutApp", "Forget a profile's token."),
-        "status": ("jupyter_remote_dev.client.commands.StatusApp", "Profile, server, sync state."),
+        "login": ("jupyter_remote_dev.client.commands.login.LoginApp", "Log in with a token."),
+        "logout": (
+            "jupyter_remote_dev.client.commands.login.LogoutApp",
+            "Forget a profile's token.",
+        ),
+        "status": (
+            "jupyter_remote_dev.client.commands.status.StatusApp",
+            "Profile, server, sync state.",
+        ),
         "init": (
-            "jupyter_remote_dev.client.projectcmd.InitApp",
+            "jupyter_remote_dev.client.commands.project.InitApp",
             "Bind this folder to a server folder.",
         ),
-        "push": ("jupyter_remote_dev.client.synccmd.PushApp", "Send files or folders."),
-        "pull": ("jupyter_remote_dev.client.synccmd.PullApp", "Fetch files or folders."),
-        "sync": ("jupyter_remote_dev.client.synccmd.SyncApp", "Three-way sync; --watch."),
-        "resolve": ("jupyter_remote_dev.client.projectcmd.ResolveApp", "Settle a sync conflict."),
-        "run": ("jupyter_remote_dev.client.commands.RunApp", "Run a command on the server."),
-        "vscode": ("jupyter_remote_dev.client.synccmd.VSCodeApp", "Write VS Code tasks."),
-        "git": ("jupyter_remote_dev.gitsync.cli.GitApp", "Two-way Git sync: init, cycle, status."),
+        "push": ("jupyter_remote_dev.client.commands.sync.PushApp", "Send files or folders."),
+        "pull": ("jupyter_remote_dev.client.commands.sync.PullApp", "Fetch files or folders."),
+        "sync": ("jupyter_remote_dev.client.commands.sync.SyncApp", "Three-way sync; --watch."),
+        "resolve": (
+            "jupyter_remote_dev.client.commands.project.ResolveApp",
+            "Settle a sync conflict.",
+        ),
+        "run": ("jupyter_remote_dev.client.commands.run.RunApp", "Run a command on the server."),
+        "vscode": ("jupyter_remote_dev.client.commands.vscode.VSCodeApp", "Write VS Code tasks."),
+        "git": (
+            "jupyter_remote_dev.client.commands.git.GitApp",
+            "The server's Git sync: status, sync.",
+        ),
         "ray": (
-            "jupyter_remote_dev.client.ray_cmd.RayApp",
+            "jupyter_remote_dev.client.commands.ray.RayApp",
             "Ray: status, submit, jobs, logs.",
         ),
         "dags": ("jupyter_remote_dev.airflow.cli.DagsApp", "Airflow branch staging for DAGs."),
@@ -52,3 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in UNUSED_OPTIONAL_MODULES:
         sys.modules.setdefault(name, None)  # no effect where the module is already imported
     RemoteDevApp.launch_instance(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit, urlunsplit
 
 from jupyter_core.paths import jupyter_config_dir
 
@@ -91,12 +91,23 @@ class ServerURL:
     guessed_server: bool = False
 
 
+def redacted(parts) -> str:
+    """A split URL as text with ``***`` for its credentials, ``token`` values and fragment."""
+    query = "&".join(
+        f"{name}=***" if name == "token" else (f"{name}={value}" if value else name)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    netloc = parts.netloc.rpartition("@")[2]
+    netloc = f"***@{netloc}" if "@" in parts.netloc else netloc
+    return urlunsplit((parts.scheme, netloc, parts.path, query, "***" if parts.fragment else ""))
+
+
 def _checked_parts(url: str):
     """``url`` split, checked to be http(s) with no credentials or token; ProfileError otherwise.
 
-    Messages show the URL without user info, query and fragment: those may hold a token."""
+    Messages quote the URL with its secrets redacted (user info, token and fragment)."""
     parts = urlsplit(url.strip())
-    shown = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    shown = redacted(parts)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ProfileError(
             f"not an http(s) URL: {shown!r} (expected e.g. https://hub.example.com/user/alice/)"

@@ -5,6 +5,12 @@ Tornado-free but for ``handlers.py``, which turns these calls and errors into HT
 
 from .backend import CostBackendError, CostTimeoutError
 from .model import WINDOWS
-from .service import CostService, CostSettings
+from .service import CostService, CostServiceConfig
 
-__all__ = ["WINDOWS", "CostBackendError", "CostService", "CostSettings", "CostTimeoutError"]
+__all__ = [
+    "WINDOWS",
+    "CostBackendError",
+    "CostService",
+    "CostServiceConfig",
+    "CostTimeoutError",
+]

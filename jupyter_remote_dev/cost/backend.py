@@ -4,6 +4,10 @@ Both products serve ``GET <base>/allocation`` with the same parameters and envel
 the name of the idle switch and in which versions honour the v2 ``filter=``. One request per
 report: daily sets (``accumulate=false&step=1d``) aggregated by the user cost label and filtered to
 the user; totals are accumulated from the days, so total and trend always agree.
+
+The idle switch is always sent, as the two products' defaults differ (Kubecost ``idle`` true,
+OpenCost ``includeIdle`` false; contracts.md 1.2): true only where the cluster's idle capacity is
+shown (the team and admin spend view), false for a user's own spend.
 """
 
 from __future__ import annotations
@@ -79,7 +83,8 @@ class AllocationBackend:
 
     ``user=None`` asks for every user's allocations; ``group_by`` adds label names to the
     aggregation (multi-aggregation keys join the values with ``/``, contracts.md 1.4); ``token``
-    is sent as ``Authorization: token ...`` (the embedded default's local meter wants one).
+    is sent as ``Authorization: token ...`` (the embedded default's local meter wants one);
+    ``include_idle`` asks for the ``__idle__`` entry of unallocated capacity (contracts.md 1.7).
     """
 
     def __init__(
@@ -91,6 +96,7 @@ class AllocationBackend:
         timeout: float,
         group_by: tuple[str, ...] = (),
         token: str = "",
+        include_idle: bool = False,
     ):
         if kind not in DIALECTS:
             raise ValueError(f"cost backend must be one of {sorted(DIALECTS)}, got {kind!r}")
@@ -102,6 +108,7 @@ class AllocationBackend:
         self.timeout = timeout
         self.filter_supported = user is not None
         self.headers = {"Authorization": f"token {token}"} if token else {}
+        self.include_idle = include_idle
 
     @property
     def where(self) -> str:
@@ -115,7 +122,7 @@ class AllocationBackend:
             "aggregate": ",".join(f"label:{name}" for name in (self.label, *self.group_by)),
             "accumulate": "false",
             "step": "1d",
-            self.dialect.idle_parameter: "false",
+            self.dialect.idle_parameter: "true" if self.include_idle else "false",
             "shareIdle": "false",
         }
         if with_filter:

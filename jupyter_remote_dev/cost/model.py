@@ -117,12 +117,28 @@ def item_total(item: dict, breakdown: dict[str, float]) -> float:
     return sum(breakdown.values())
 
 
-def _efficiency_weight(item: dict, breakdown: dict[str, float]) -> tuple[float, float]:
+REQUEST_FIELDS = ("cpuCoreRequestAverage", "ramByteRequestAverage", "gpuRequestAverage")
+
+
+def requested_nothing(item: dict) -> bool:
+    """True when an allocation says it requested no CPU, RAM or GPU (a local meter's server).
+
+    OpenCost then calls any usage 100 % efficient (contracts.md 1.6); usage over no request means
+    nothing, so such an item has no efficiency. Items without the request fields keep theirs.
+    """
+    present = [name for name in REQUEST_FIELDS if name in item]
+    return bool(present) and all(number(item.get(name)) == 0 for name in present)
+
+
+def efficiency_weight(item: dict, breakdown: dict[str, float]) -> tuple[float, float]:
     """(efficiency x weight, weight) with cpu+ram cost as the weight, as the backends define it.
 
     ``totalEfficiency = (cpuEff*cpuCost + ramEff*ramCost) / (cpuCost + ramCost)``, so summing these
-    pairs over days gives the accumulated efficiency of the whole window.
+    pairs over days gives the accumulated efficiency of the whole window. An item that requested
+    nothing weighs nothing.
     """
+    if requested_nothing(item):
+        return 0.0, 0.0
     cpu, ram = breakdown["cpu"], breakdown["ram"]
     if "cpuEfficiency" in item or "ramEfficiency" in item:
         weighted = number(item.get("cpuEfficiency")) * cpu + number(item.get("ramEfficiency")) * ram
@@ -146,7 +162,7 @@ def summarise(sets: list, label: str, user: str, window: str, today: date) -> di
             day = item_date(item)
             if day is not None:
                 daily[day] = daily.get(day, 0.0) + amount
-            item_weighted, item_weight = _efficiency_weight(item, parts)
+            item_weighted, item_weight = efficiency_weight(item, parts)
             weighted += item_weighted
             weight += item_weight
     return {

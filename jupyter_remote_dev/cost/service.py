@@ -12,7 +12,7 @@ from .model import WINDOWS, is_valid_label_value, summarise
 
 
 @dataclass(frozen=True)
-class CostSettings:
+class CostServiceConfig:
     """Where the spend comes from and whose it is (the server's own identity, never a request's)."""
 
     backend: str
@@ -59,24 +59,37 @@ def check_window(window: str) -> None:
 class CostService:
     """Spend reports for one user, one upstream call per window per TTL however many ask."""
 
-    def __init__(self, settings: CostSettings):
-        problem = settings.problem()
-        if problem:
-            raise ValueError(problem)
+    def __init__(self, settings: CostServiceConfig):
         self.settings = settings
-        self.backend = AllocationBackend(
-            settings.backend,
-            settings.url,
-            settings.label,
-            settings.user,
-            settings.timeout,
-            token=settings.token,
-        )
+        self.problem = settings.problem()
+        self.backend = None
+        if self.problem is None:
+            self.backend = AllocationBackend(
+                settings.backend,
+                settings.url,
+                settings.label,
+                settings.user,
+                settings.timeout,
+                token=settings.token,
+            )
         self.cache: SingleFlightCache[dict] = SingleFlightCache(settings.ttl)
 
+    @property
+    def configured(self) -> bool:
+        return self.problem is None
+
+    def start(self) -> None:
+        """Nothing to start: reports are fetched when asked for."""
+
+    async def stop(self) -> None:
+        """Nothing to stop: each backend call opens and closes its own client."""
+
     async def report(self, window: str) -> dict:
-        """The spend report for ``window``; raises RemoteDevError (400 bad window, 502/504)."""
+        """The spend report for ``window`` (``configured: false`` and why, when the settings
+        cannot be used); raises RemoteDevError (400 bad window, 502/504)."""
         check_window(window)
+        if self.problem is not None:
+            return {"configured": False, "message": self.problem}
         return await self.cache.get(window, lambda: self._load(window))
 
     async def _load(self, window: str) -> dict:

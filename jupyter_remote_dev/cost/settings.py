@@ -113,3 +113,24 @@ class CostSettings(HasTraits):
         return proposal.value.strip().lower()
 
     _cost_positive = positive("cost_request_timeout", "cost_cache_ttl")
+
+    def make_cost_service(self):
+        """The cost area's owner, from these traits (the only place they are copied)."""
+        from .service import CostService, CostServiceConfig
+
+        hub_token = os.environ.get("JUPYTERHUB_API_TOKEN", "") if self.cost_hub_auth else ""
+        return CostService(
+            CostServiceConfig(
+                backend=self.cost_backend,
+                url=self.cost_url,
+                label=self.cost_label,
+                user=self.cost_user,
+                currency=self.cost_currency,
+                timeout=self.cost_request_timeout,
+                ttl=self.cost_cache_ttl,
+                includes_ray=self.cost_includes_ray,
+                note=self.cost_estimate_note,
+                hub_auth=self.cost_hub_auth,
+                token=hub_token,
+            )
+        )

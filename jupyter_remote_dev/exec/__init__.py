@@ -1,4 +1,5 @@
 """Remote commands: process groups, streamed ndjson output, timeouts and detachable jobs.
 
-Core modules (``request``, ``runner``, ``jobs``) import no tornado.
+Core modules (``request``, ``runner``, ``output``, ``stdin``, ``jobs``, ``service``) import no
+tornado.
 """

@@ -30,12 +30,7 @@ class _ExecHandler(RemoteDevHandler):
     _reader: Reader | None = None
 
     def _check_allowed(self) -> None:
-        if not self.remote_dev.allow_exec:
-            raise RemoteDevError(
-                "running commands is turned off on this server "
-                "(RemoteDevExtension.allow_exec = False)",
-                status=403,
-            )
+        self.exec_service.check_allowed()
 
     async def _stream(self, job: Job, reader: Reader) -> None:
         """Write the job's events as ndjson until its exit, or until the client goes."""
@@ -52,7 +47,7 @@ class _ExecHandler(RemoteDevHandler):
         try:
             self.write(encode_event(start))
             await self.flush()
-            heartbeat = self.remote_dev.exec_heartbeat_interval
+            heartbeat = self.exec_service.heartbeat_interval
             async with aclosing(reader.events(heartbeat)) as events:
                 async for event in events:
                     self.write(encode_event(event))
@@ -78,15 +73,15 @@ class ExecHandler(_ExecHandler):
     async def post(self):
         self._check_allowed()
         body = self.get_json_body()
-        app, contents = self.remote_dev, self.contents_manager
+        service = self.exec_service
         request = parse_exec_request(
             body,
-            root=contents.root_dir,
-            shell=app.exec_shell,
-            max_timeout=app.exec_max_timeout,
-            allow_hidden=contents.allow_hidden,
+            root=service.root,
+            shell=service.shell,
+            max_timeout=service.max_timeout,
+            allow_hidden=self.contents_manager.allow_hidden,
         )
-        job, reader = await app.exec_jobs.start(request)
+        job, reader = await service.jobs.start(request)
         self.log.info("exec %s started: pid %s in %r", job.id, job.pid, request.cwd_display)
         await self._stream(job, reader)
 
@@ -94,7 +89,7 @@ class ExecHandler(_ExecHandler):
     @authorized
     def get(self):
         self._check_allowed()
-        self.write_json({"jobs": [job.summary() for job in self.remote_dev.exec_jobs.list()]})
+        self.write_json({"jobs": [job.summary() for job in self.exec_service.jobs.list()]})
 
 
 class ExecJobHandler(_ExecHandler):
@@ -106,7 +101,7 @@ class ExecJobHandler(_ExecHandler):
             after = int(self.get_argument("after", "0"))
         except ValueError as error:
             raise RemoteDevError("after must be an event seq number (an integer)") from error
-        jobs = self.remote_dev.exec_jobs
+        jobs = self.exec_service.jobs
         reader = jobs.reattach(job_id, after)
         await self._stream(reader.job, reader)
 
@@ -114,7 +109,7 @@ class ExecJobHandler(_ExecHandler):
     @authorized
     async def delete(self, job_id: str):
         self._check_allowed()
-        job = await self.remote_dev.exec_jobs.stop(job_id)
+        job = await self.exec_service.jobs.stop(job_id)
         self.write_json(job.summary())
 
 
@@ -132,7 +127,7 @@ class ExecStdinHandler(_ExecHandler):
         eof = self.get_argument("eof", "0")
         if eof not in ("0", "1"):
             raise RemoteDevError("eof must be 0 or 1")
-        job = self.remote_dev.exec_jobs.get(job_id)
+        job = self.exec_service.jobs.get(job_id)
         accepted = await job.write_stdin(self.request.body, eof == "1")
         self.write_json({"accepted": accepted})
 

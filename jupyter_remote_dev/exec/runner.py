@@ -15,7 +15,6 @@ a client that reattaches is told how many output events it missed.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import errno
 import fcntl
@@ -30,8 +29,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from ..errors import ConflictError, RemoteDevError
+from ..errors import RemoteDevError
+from .output import OutputEncoder
 from .request import ExecRequest
+from .stdin import StdinPump
 
 log = logging.getLogger(__name__)
 
@@ -42,42 +43,6 @@ PIPE_SIZE = 1024 * 1024
 ENTRY_COST = 256
 """Bytes an event is counted for beyond its output, so many tiny events stay bounded too."""
 _POLL = 0.02
-
-
-def _utf8_tail_start(data: bytes) -> int:
-    """Where a trailing, incomplete UTF-8 sequence starts in ``data`` (``len(data)`` if none)."""
-    for back in range(1, min(4, len(data)) + 1):
-        byte = data[-back]
-        if byte & 0xC0 == 0x80:  # a continuation byte: look further back for the lead byte
-            continue
-        need = 2 if byte & 0xE0 == 0xC0 else 3 if byte & 0xF0 == 0xE0 else 4 if byte >= 0xF0 else 1
-        return len(data) - back if need > back else len(data)
-    return len(data)
-
-
-class OutputEncoder:
-    """Turns one stream's chunks into event fields: ``data`` (valid UTF-8) or ``data_b64``.
-
-    A multi-byte character split between two reads is held back (at most 3 bytes) until its end
-    arrives, so ordinary text always travels as ``data``. A chunk that is not valid UTF-8 travels
-    whole as ``data_b64``. Concatenating the decoded bytes of the events gives the output exactly.
-    """
-
-    def __init__(self) -> None:
-        self._pending = b""
-
-    def encode(self, chunk: bytes, final: bool = False) -> tuple[dict, int] | None:
-        """Event fields and the byte count for ``chunk`` (None when nothing is ready yet)."""
-        data = self._pending + chunk
-        cut = len(data) if final else _utf8_tail_start(data)
-        head, self._pending = data[:cut], data[cut:]
-        if not head:
-            return None
-        try:
-            return {"data": head.decode("utf-8")}, len(head)
-        except UnicodeDecodeError:
-            self._pending = b""
-            return {"data_b64": base64.b64encode(data).decode("ascii")}, len(data)
 
 
 class CannotRunError(RemoteDevError):
@@ -166,7 +131,7 @@ class Job:
         self._transports: list[asyncio.BaseTransport] = []
         self.bytes_read = 0
         self._waiting_for_space = 0
-        self._stdin_lock = asyncio.Lock()
+        self.stdin: StdinPump | None = None
 
     @property
     def pid(self) -> int:
@@ -205,6 +170,9 @@ class Job:
         finally:
             for _, write_fd in pipes:
                 os.close(write_fd)
+        self.stdin = StdinPump(
+            self.id, self.process.stdin, request.stdin_stream, lambda: self.running
+        )
         reader = self.attach(after=0)
         loop = asyncio.get_running_loop()
         streams = []
@@ -217,7 +185,7 @@ class Job:
             streams.append(self._pump(name, stream))
         self._tasks = [asyncio.create_task(pump) for pump in streams]
         if request.stdin is not None:
-            self._tasks.append(asyncio.create_task(self._feed_stdin(request.stdin)))
+            self._tasks.append(asyncio.create_task(self.stdin.feed(request.stdin)))
         self._supervisor = asyncio.create_task(self._supervise())
         return reader
 
@@ -291,33 +259,8 @@ class Job:
                 return
 
     async def write_stdin(self, data: bytes, eof: bool) -> bool:
-        """Feed a ``stdin_stream`` command's stdin (then close it if ``eof``); False when the
-        command no longer reads it (it ended, or closed its stdin)."""
-        if not self.request.stdin_stream:
-            raise ConflictError(
-                f'command {self.id} was started without "stdin_stream": true; its stdin is closed'
-            )
-        pipe = self.process.stdin
-        async with self._stdin_lock:  # one piece at a time, in the order they came
-            if not self.running or pipe.is_closing():
-                return False
-            try:
-                if data:
-                    pipe.write(data)
-                    await pipe.drain()
-            except (BrokenPipeError, ConnectionResetError):
-                pipe.close()
-                return False
-            if eof:
-                pipe.close()
-        return True
-
-    async def _feed_stdin(self, data: bytes) -> None:
-        pipe = self.process.stdin
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            pipe.write(data)
-            await pipe.drain()
-        pipe.close()
+        """The next piece of a ``stdin_stream`` command's input (see :class:`.StdinPump`)."""
+        return await self.stdin.write(data, eof)
 
     # ----- lifecycle -----
     async def _supervise(self) -> None:
@@ -339,8 +282,7 @@ class Job:
                 task.cancel()
             for transport in self._transports:
                 transport.close()
-            if self.process.stdin:
-                self.process.stdin.close()
+            self.stdin.close()
             self._record(self.exit_event())
             self.finished_at = datetime.now(timezone.utc)
             self.finished.set()

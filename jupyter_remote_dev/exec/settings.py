@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from traitlets import Bool, Float, HasTraits, Int, List, Unicode, default, validate
 
@@ -82,3 +83,26 @@ class ExecSettings(HasTraits):
         "exec_output_buffer",
         "exec_retention",
     )
+
+    def make_exec_service(self, root: str, on_activity: Callable[[], None]):
+        """The exec area's owner, from these traits (the only place they are copied);
+        ``on_activity`` is called while commands run, so the server does not count as idle."""
+        from .jobs import JobRegistry
+        from .service import ExecService
+
+        jobs = JobRegistry(
+            max_running=self.max_concurrent_exec,
+            output_buffer=self.exec_output_buffer,
+            kill_grace=self.exec_kill_grace,
+            retention=self.exec_retention,
+            activity_interval=self.exec_heartbeat_interval,
+            on_activity=on_activity,
+        )
+        return ExecService(
+            root=root,
+            allow_exec=self.allow_exec,
+            shell=list(self.exec_shell),
+            max_timeout=self.exec_max_timeout,
+            heartbeat_interval=self.exec_heartbeat_interval,
+            jobs=jobs,
+        )

@@ -28,6 +28,7 @@ from .fdpath import OPEN_FILE, Location, locate, open_physical, open_root
 from .fileio import create_temp, install
 from .headers import parse_sha256
 from .manifest import HashCache
+from .settings import explain_hidden
 
 PAX_PREFIX = "REMOTE_DEV."
 CHUNK = 1024 * 1024
@@ -57,6 +58,7 @@ class Pending:
 
 
 def _failure(path: str, error: Exception) -> dict:
+    error = explain_hidden(error)
     status = getattr(error, "status", 400 if isinstance(error, ValueError) else 500)
     return {"path": path, "status": status, "message": getattr(error, "message", str(error))}
 

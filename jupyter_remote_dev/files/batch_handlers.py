@@ -18,7 +18,7 @@ from tornado import web
 from ..base.handlers import api_path
 from ..base.streaming import BodySink, StreamedBodyMixin
 from ..errors import RemoteDevError
-from .batch import BatchLimits, unpack
+from .batch import unpack
 from .fdpath import real_root, split_path
 from .fileio import TEMP_PREFIX
 from .handlers import ContentsHandler
@@ -50,8 +50,7 @@ class BatchHandler(StreamedBodyMixin, ContentsHandler):
     @authorized
     async def post(self):
         self.spool.seek(0)
-        app = self.remote_dev
-        limits = BatchLimits(app.max_upload_size, app.batch_max_files, app.batch_max_expanded_size)
+        limits = self.files_service.batch_limits
         results = await asyncio.to_thread(
             unpack, self.spool, self.root_dir, self.base, self.allow_hidden, self.hash_cache, limits
         )

@@ -4,8 +4,9 @@ Every component is opened with ``O_NOFOLLOW | O_DIRECTORY`` relative to the desc
 folder above it, starting from a descriptor of the root, so a symlink swapped in anywhere along
 the way can never lead a read, write or delete out of the root. Links that were there before
 are followed one hop at a time, by the same walk, and only while every hop stays inside the root
-(and out of hidden folders unless they are allowed); ``..`` in a link target climbs the folders
-actually walked, never above the root. Nothing here knows about tornado.
+(and out of hidden folders unless they are allowed, and always out of ``.git``); ``..`` in a
+link target climbs the folders actually walked, never above the root. Nothing here knows about
+tornado.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import stat
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from ..errors import ConflictError, NotFoundError, PathError
+from ..errors import ConflictError, HiddenPathError, NotFoundError, PathError
 
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4096
@@ -27,6 +28,22 @@ OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def is_git_dir(name: str) -> bool:
+    """``.git`` in any case (a repository's internals, or a worktree's gitfile)."""
+    return name.casefold() == ".git"
+
+
+def _refuse_name(part: str, allow_hidden: bool, api_path: str | None = None) -> None:
+    """403 for ``.git`` always, and for any other dot-name unless ``allow_hidden``."""
+    via = f"{api_path!r} resolves to " if api_path is not None else ""
+    if is_git_dir(part):
+        raise PathError(f"{via}{part!r}: .git internals are never reachable here", status=403)
+    if part.startswith(".") and not allow_hidden:
+        raise HiddenPathError(
+            f"{via}a hidden file: {part!r}" if via else f"hidden files are not allowed: {part!r}"
+        )
 
 
 def _check_component(part: str, allow_hidden: bool) -> None:
@@ -47,8 +64,7 @@ def _check_component(part: str, allow_hidden: bool) -> None:
             break
         if decoded in (".", "..") or any(c in decoded for c in "/\\\x00"):
             raise PathError(f"percent-encoded traversal in {part!r}")
-    if part.startswith(".") and not allow_hidden:
-        raise PathError(f"hidden files are not allowed: {part!r}", status=403)
+    _refuse_name(part, allow_hidden)
 
 
 def split_path(api_path: str, allow_hidden: bool) -> list[str]:
@@ -243,8 +259,7 @@ def locate(
                     raise _escape(api_path)
                 os.close(stack.pop()[0])
                 continue
-            if part.startswith(".") and not allow_hidden:
-                raise PathError(f"{api_path!r} resolves to a hidden file", status=403)
+            _refuse_name(part, allow_hidden, api_path)
             if not pending:  # the last component
                 try:
                     st = os.stat(part, dir_fd=current(), follow_symlinks=False)
@@ -260,7 +275,10 @@ def locate(
                 if not may_be_missing:
                     raise NotFoundError(f"{api_path!r}: folder {part!r} does not exist") from None
                 missing = [part, *reversed(pending[1:])]
-                if any(p == ".." or (p.startswith(".") and not allow_hidden) for p in pending):
+                if any(
+                    p == ".." or is_git_dir(p) or (p.startswith(".") and not allow_hidden)
+                    for p in pending
+                ):
                     raise PathError(
                         f"{api_path!r} goes through a link into a folder that does not exist",
                         status=403,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 
-from .fdpath import OPEN_FILE
+from .fdpath import OPEN_FILE, is_git_dir
 from .manifest import HashCache, IgnoreRules, ManifestEntry
 
 
@@ -25,7 +25,7 @@ def build_manifest_fd(
 ) -> list[ManifestEntry]:
     """Every regular file under the open folder ``folder_fd`` (real path ``folder_real``, used
     only as the cache key), sorted by path, like :func:`.manifest.build_manifest`; given a list,
-    ``empty_folders`` receives every folder below it that is empty."""
+    ``empty_folders`` receives every folder below it that is empty. ``.git`` is never listed."""
     name_ignored, path_ignored = ignore.name_matcher, ignore.path_matcher
     manifest = []
     for top, folders, names, dir_fd in os.fwalk(".", dir_fd=folder_fd, follow_symlinks=False):
@@ -34,7 +34,7 @@ def build_manifest_fd(
             empty_folders.append(prefix.rstrip("/"))
 
         def kept(name: str, prefix: str = prefix) -> bool:
-            if (name[0] == "." and not include_hidden) or name_ignored(name):
+            if (name[0] == "." and (not include_hidden or is_git_dir(name))) or name_ignored(name):
                 return False
             return path_ignored is None or not path_ignored(prefix + name)
 

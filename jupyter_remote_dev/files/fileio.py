@@ -26,7 +26,7 @@ from ..errors import (
     PreconditionFailedError,
     RemoteDevError,
 )
-from .fdpath import OPEN_FILE, Location, locate, open_folder
+from .fdpath import OPEN_DIR, OPEN_FILE, Location, is_git_dir, locate, open_folder
 from .headers import parse_etags
 from .manifest import HashCache, stat_key
 
@@ -316,6 +316,23 @@ def open_for_read(root, api_path: str, allow_hidden: bool) -> tuple[int, os.stat
     raise NotFoundError(f"{api_path!r} keeps being replaced by a link; try again")
 
 
+def _refuse_git_inside(where: Location) -> None:
+    """409 if the folder ``where`` holds a ``.git`` at any depth: a recursive delete would
+    write into a repository's internals, which the file API never does."""
+    fd = os.open(where.name, OPEN_DIR, dir_fd=where.fd)
+    try:
+        for top, folders, names, _ in os.fwalk(".", dir_fd=fd, follow_symlinks=False):
+            found = next((n for n in (*folders, *names) if is_git_dir(n)), None)
+            if found is not None:
+                inside = os.path.normpath(os.path.join(top, found))
+                raise ConflictError(
+                    f"{where.api_path!r} holds a Git repository ({inside!r}); the file API never "
+                    "deletes .git internals: remove it from a terminal"
+                )
+    finally:
+        os.close(fd)
+
+
 def delete(
     root, api_path: str, allow_hidden: bool, cache: HashCache, recursive: bool, if_match: str | None
 ) -> None:
@@ -329,6 +346,7 @@ def delete(
         if stat.S_ISDIR(st.st_mode):
             where.check_in_place()
             if recursive:
+                _refuse_git_inside(where)
                 shutil.rmtree(where.name, dir_fd=where.fd)  # on descriptors, following no link
             else:
                 try:  # an empty folder goes without ?recursive=1, like rmdir

@@ -6,7 +6,6 @@ import asyncio
 import errno
 import os
 import stat
-from pathlib import Path
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -23,7 +22,7 @@ from .fileio import (
 )
 from .headers import parse_content_range, parse_etags, parse_file_mode, parse_range, parse_sha256
 from .manifest import HashCache, stat_key
-from .sweeper import sweep_forever
+from .settings import explain_hidden
 from .uploads import UploadSegment, UploadStore
 
 AUTH_RESOURCE = "contents"
@@ -44,27 +43,6 @@ OS_ERROR_STATUS = {
 }
 """File system refusals that are about the request (a file changed under it, a name the system
 cannot take), answered as client errors instead of a 500."""
-
-
-def hash_cache(settings: dict) -> HashCache:
-    """The server-wide sha256 cache (shared by files/, tree/ and batch)."""
-    return settings.setdefault("remote_dev_hash_cache", HashCache())
-
-
-def upload_store(settings: dict) -> UploadStore:
-    """The server's resumable-upload store, created on first use."""
-    if "remote_dev_uploads" not in settings:
-        app = settings["remote_dev_config"]
-        state_dir = Path(app.serverapp.runtime_dir) / "remote-dev-uploads"
-        root = app.serverapp.contents_manager.root_dir
-        settings["remote_dev_uploads"] = UploadStore(state_dir, app.upload_expiry, root)
-    return settings["remote_dev_uploads"]
-
-
-def start_sweeper(settings: dict) -> asyncio.Task:
-    """Sweep abandoned uploads and orphaned temp files now and periodically (cancel to stop)."""
-    app = settings["remote_dev_config"]
-    return asyncio.ensure_future(sweep_forever(upload_store(settings), app.temp_file_grace))
 
 
 async def off_loop_if(big: bool, function, *args, **kwargs):
@@ -111,15 +89,20 @@ class ContentsHandler(RemoteDevHandler):
 
     @property
     def hash_cache(self) -> HashCache:
-        return hash_cache(self.settings)
+        return self.files_service.hash_cache
+
+    @property
+    def uploads(self) -> UploadStore:
+        return self.files_service.uploads
 
     @property
     def root_dir(self) -> str:
-        return self.contents_manager.root_dir
+        return self.files_service.root
 
     @property
     def allow_hidden(self) -> bool:
-        return self.contents_manager.allow_hidden
+        """Dot-files follow ``RemoteDevExtension.allow_hidden_files``, not Lab's policy."""
+        return self.files_service.allow_hidden
 
     def locate(self, path: str, **options) -> Location:
         """``path`` walked on descriptors from the root (see :func:`.fdpath.locate`)."""
@@ -134,7 +117,7 @@ class ContentsHandler(RemoteDevHandler):
 
     def limit_body(self) -> int:
         """413 now if Content-Length is over ``max_upload_size``; return the limit for streaming."""
-        limit = self.remote_dev.max_upload_size
+        limit = self.files_service.max_upload_size
         declared = self.declared_length()
         if declared is not None and declared > limit:
             raise RemoteDevError(
@@ -145,6 +128,7 @@ class ContentsHandler(RemoteDevHandler):
         return limit
 
     def _handle_request_exception(self, e: BaseException) -> None:
+        e = explain_hidden(e)
         status = OS_ERROR_STATUS.get(e.errno) if isinstance(e, OSError) else None
         if status == 409 and self.request.method in ("GET", "HEAD"):
             status = 404  # a read of something that changed under it: it is not there now
@@ -271,7 +255,7 @@ class UploadsHandler(ContentsHandler):
     @authorized
     async def post(self):
         body = check_upload_body(self.get_json_body())
-        size, limit = body["size"], self.remote_dev.max_upload_size
+        size, limit = body["size"], self.files_service.max_upload_size
         if not 0 < size <= limit:
             status = 413 if size > limit else 400
             raise RemoteDevError(f"size must be 1..{limit} (max_upload_size)", status=status)
@@ -282,7 +266,7 @@ class UploadsHandler(ContentsHandler):
             "if_match": headers.get("If-Match"),
             "if_none_match": headers.get("If-None-Match"),
         }
-        store = upload_store(self.settings)
+        store = self.uploads
         with self.locate(body["path"], may_be_missing=True) as target:
             await asyncio.to_thread(
                 precheck, target, self.hash_cache, options["if_match"], options["if_none_match"]
@@ -304,7 +288,7 @@ class UploadHandler(StreamedBodyMixin, ContentsHandler):
             return
         await self.authorize_before_body()
         self.limit_body()
-        store = upload_store(self.settings)
+        store = self.uploads
         upload = store.get(self.path_args[0])
         start, stop, total = parse_content_range(self.request.headers.get("Content-Range"))
         declared = self.declared_length()
@@ -313,11 +297,11 @@ class UploadHandler(StreamedBodyMixin, ContentsHandler):
         self.segment = store.begin(upload, start, stop, total)
         self.release = self.segment.close
         self.sink = BodySink(
-            self.segment.write, self.remote_dev.max_upload_size, stop - start <= SMALL
+            self.segment.write, self.files_service.max_upload_size, stop - start <= SMALL
         )
 
     def answer_status(self, upload_id: str, status: int = 200) -> None:
-        store = upload_store(self.settings)
+        store = self.uploads
         answer = store.status(store.get(upload_id))
         self.set_header("Upload-Offset", str(answer["offset"]))
         self.write_json(answer, status=status)
@@ -345,14 +329,14 @@ class UploadHandler(StreamedBodyMixin, ContentsHandler):
     @web.authenticated
     @authorized
     def head(self, upload_id: str):
-        store = upload_store(self.settings)
+        store = self.uploads
         self.set_header("Upload-Offset", str(store.offset(store.get(upload_id))))
         self.finish()
 
     @web.authenticated
     @authorized
     def delete(self, upload_id: str):
-        store = upload_store(self.settings)
+        store = self.uploads
         store.remove(store.get(upload_id))
         self.set_status(204)
         self.finish()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -218,3 +220,29 @@ def build_manifest(
 def manifest_json(entries: Iterable[ManifestEntry]) -> list[dict]:
     """Entries as plain dicts, the shape of ``GET tree/``'s ``files``."""
     return [entry._asdict() for entry in entries]
+
+
+class ManifestBodies:
+    """The last JSON answers (and their ETags) per listed folder: an unchanged tree is answered
+    without re-encoding, so a repeat costs the walk and its stat calls only."""
+
+    def __init__(self, size: int = 4):
+        self._bodies: OrderedDict[tuple, tuple[list, str, str]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def body(self, key: tuple, root: str, entries: list, folders: list) -> tuple[str, str]:
+        """(JSON body, ETag) for ``entries`` and the empty ``folders``."""
+        listed = (entries, folders)
+        with self._lock:
+            cached = self._bodies.get(key)
+        if cached is not None and cached[0] == listed:
+            return cached[1], cached[2]
+        body = json.dumps({"root": root, "files": manifest_json(entries), "folders": folders})
+        etag = hashlib.sha256(body.encode()).hexdigest()
+        with self._lock:
+            self._bodies[key] = (listed, body, etag)
+            self._bodies.move_to_end(key)
+            while len(self._bodies) > self._size:
+                self._bodies.popitem(last=False)
+        return body, etag

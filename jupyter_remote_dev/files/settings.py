@@ -2,14 +2,42 @@
 
 from __future__ import annotations
 
-from traitlets import Float, HasTraits, Int, List, Unicode
+from pathlib import Path
+
+from traitlets import Bool, Float, HasTraits, Int, List, Unicode
 
 from ..base.validators import positive
+from ..errors import HiddenPathError
 from .manifest import DEFAULT_IGNORE_PATTERNS
+
+HIDDEN_FILES_OFF = (
+    "dot-files are turned off for the remote-dev file API on this server "
+    "(RemoteDevExtension.allow_hidden_files is False)"
+)
+
+
+def explain_hidden(error: BaseException) -> BaseException:
+    """A dot-name refusal of the file API, completed with the setting that decides it."""
+    if isinstance(error, HiddenPathError):
+        return HiddenPathError(f"{error.message}; {HIDDEN_FILES_OFF}")
+    return error
 
 
 class FilesSettings(HasTraits):
-    """Upload size limit, tree ignore patterns and resumable-upload expiry."""
+    """Upload size limit, tree ignore patterns, dot-files and resumable-upload expiry."""
+
+    allow_hidden_files = Bool(
+        True,
+        config=True,
+        help="""Whether files/, tree/, uploads/ and batch read, write and list dot-files and
+        dot-folders (``.gitignore``, ``.vscode/``, ``.github/``, ``.env.example``), so a project
+        syncs whole.
+
+        Independent of ``ContentsManager.allow_hidden``, which stays Lab's own policy (its file
+        browser keeps hiding dot-files unless the user opts in). ``.git`` internals are never
+        listed, read or written, whatever this says. When False, dot-names are refused with 403
+        and left out of tree/, and the sync client skips them, saying so once per command.""",
+    )
 
     max_upload_size = Int(
         10 * 1024**3,
@@ -70,3 +98,19 @@ class FilesSettings(HasTraits):
         "batch_max_files",
         "batch_max_expanded_size",
     )
+
+    def make_files_service(self, root: str, runtime_dir: str):
+        """The files area's owner, from these traits (the only place they are copied)."""
+        from .service import FilesService
+
+        return FilesService(
+            root=root,
+            state_dir=Path(runtime_dir) / "remote-dev-uploads",
+            allow_hidden=self.allow_hidden_files,
+            max_upload_size=self.max_upload_size,
+            ignore_patterns=tuple(self.ignore_patterns),
+            upload_expiry=self.upload_expiry,
+            temp_file_grace=self.temp_file_grace,
+            batch_max_files=self.batch_max_files,
+            batch_max_expanded_size=self.batch_max_expanded_size,
+        )

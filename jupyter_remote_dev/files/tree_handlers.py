@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import hashlib
-import json
 import os
-import threading
-from collections import OrderedDict
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
@@ -19,39 +14,7 @@ from .fdpath import open_folder
 from .fdtree import build_manifest_fd
 from .handlers import ContentsHandler
 from .headers import parse_etags
-from .manifest import HashCache, IgnoreRules, manifest_json
-
-
-@functools.lru_cache(maxsize=8)
-def ignore_rules(patterns: tuple[str, ...]) -> IgnoreRules:
-    """Compiled ignore rules, reused while the configured patterns are unchanged."""
-    return IgnoreRules(patterns)
-
-
-class ManifestBodies:
-    """The last JSON answers (and their ETags) per listed folder: an unchanged tree is answered
-    without re-encoding, so a repeat costs the walk and its stat calls only."""
-
-    def __init__(self, size: int = 4):
-        self._bodies: OrderedDict[tuple, tuple[list, str, str]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def body(self, key: tuple, root: str, entries: list, folders: list) -> tuple[str, str]:
-        """(JSON body, ETag) for ``entries`` and the empty ``folders``."""
-        listed = (entries, folders)
-        with self._lock:
-            cached = self._bodies.get(key)
-        if cached is not None and cached[0] == listed:
-            return cached[1], cached[2]
-        body = json.dumps({"root": root, "files": manifest_json(entries), "folders": folders})
-        etag = hashlib.sha256(body.encode()).hexdigest()
-        with self._lock:
-            self._bodies[key] = (listed, body, etag)
-            self._bodies.move_to_end(key)
-            while len(self._bodies) > self._size:
-                self._bodies.popitem(last=False)
-        return body, etag
+from .manifest import HashCache
 
 
 def manifest_body(folder_fd, real, api_root, cache: HashCache, rules, hidden, bodies):
@@ -84,9 +47,9 @@ class TreeHandler(ContentsHandler):
             real,
             path,
             self.hash_cache,
-            ignore_rules(tuple(self.remote_dev.ignore_patterns)),
-            self.contents_manager.allow_hidden,
-            self.settings.setdefault("remote_dev_manifest_bodies", ManifestBodies()),
+            self.files_service.ignore_rules,
+            self.allow_hidden,
+            self.files_service.manifest_bodies,
         )
         self.set_header("ETag", f'"{etag}"')
         if etag in (parse_etags(self.request.headers.get("If-None-Match")) or ()):

@@ -5,7 +5,13 @@ container (``python -m jupyter_remote_dev.gitsync init``) and a preStop hook (``
 """
 
 from .config import SyncSettings
-from .engine import GitSync
+from .engine import GitSyncEngine
 from .errors import GitSyncBusyError, GitSyncConfigError, GitSyncError
 
-__all__ = ["GitSync", "GitSyncBusyError", "GitSyncConfigError", "GitSyncError", "SyncSettings"]
+__all__ = [
+    "GitSyncEngine",
+    "GitSyncBusyError",
+    "GitSyncConfigError",
+    "GitSyncError",
+    "SyncSettings",
+]

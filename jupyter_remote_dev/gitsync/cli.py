@@ -1,11 +1,14 @@
-"""``jupyter remote-dev git init|cycle|status`` (also ``python -m jupyter_remote_dev.gitsync``).
+"""``python -m jupyter_remote_dev.gitsync init|cycle|status`` (also ``jupyter remote-dev git
+local ...``): the in-pod commands.
 
-Runs the engine on this machine: in the user's pod (an init container runs ``init``, a preStop
-hook runs ``cycle --wait 30``) or wherever the workspace lives. ``cycle`` and ``status`` use the
-settings the running server recorded (its command line and config files included, see
-:mod:`.record`); ``init``, and every command where no server recorded any, uses the
-``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set (``init`` with the recorded commit
-rules). Options override both.
+They run the engine on this machine: in the user's pod (an init container runs ``init``, a preStop
+hook runs ``cycle --wait 30``) or wherever the workspace lives. On a laptop, ``jupyter remote-dev
+git status|sync`` (:mod:`jupyter_remote_dev.client.commands.git`) ask the server instead.
+
+``cycle`` and ``status`` use the settings the running server recorded (its command line and
+config files included, see :mod:`.record`); ``init``, and every command where no server
+recorded any, uses the ``JUPYTER_REMOTE_DEV_GIT_*`` variables the hub hooks set (``init`` with
+the recorded commit rules). Options override both.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from traitlets import Bool, Float, Unicode
 
 from ..cliapp import CommandApp, SubcommandApp, described, print_error
 from .config import ENV_PREFIX, SyncSettings
-from .engine import GitSync
+from .engine import GitSyncEngine
 from .errors import GitSyncBusyError, GitSyncError
 from .record import RECORD, load_recorded, recorded_workspace
 
@@ -69,7 +72,7 @@ class GitCommand(CommandApp):
     def configured(self) -> bool:
         return bool(self.repo or os.environ.get(f"{ENV_PREFIX}REPO", "").strip())
 
-    def make_sync(self) -> GitSync:
+    def make_sync(self) -> GitSyncEngine:
         if not self.configured:
             self.fail(NOT_CONFIGURED)
         overrides = {
@@ -79,7 +82,7 @@ class GitCommand(CommandApp):
             "workspace": self.workspace or None,
         }
         try:
-            return GitSync(self.effective_settings(overrides), logger=self.log)
+            return GitSyncEngine(self.effective_settings(overrides), logger=self.log)
         except GitSyncError as error:
             self.fail(error.message)
 
@@ -124,7 +127,7 @@ class GitCommand(CommandApp):
 class GitInitApp(GitCommand):
     """Clone the repository into the workspace, or bring an existing clone up to date safely."""
 
-    name = "jupyter-remote-dev-git-init"
+    name = "jupyter-remote-dev-git-local-init"
     description = __doc__
 
     def effective_settings(self, overrides: dict) -> SyncSettings:
@@ -150,7 +153,7 @@ class GitInitApp(GitCommand):
 class GitCycleApp(GitCommand):
     """Run one sync cycle: commit local changes, fetch, merge, push the sync branch."""
 
-    name = "jupyter-remote-dev-git-cycle"
+    name = "jupyter-remote-dev-git-local-cycle"
     description = __doc__
 
     def start(self):
@@ -164,7 +167,7 @@ class GitStatusApp(GitCommand):
     remote-dev/api/git/status. Without a repo: "not configured: set ..." and exit 1.
     """
 
-    name = "jupyter-remote-dev-git-status"
+    name = "jupyter-remote-dev-git-local-status"
     description = __doc__
     json_output = Bool(False, config=True, help="Print the state as JSON, also on a terminal.")
     flags = {"json": ({"GitStatusApp": {"json_output": True}}, "Print the state as JSON.")}
@@ -199,7 +202,7 @@ def describe_status(status: dict) -> list[str]:
             f"{last.get('result')}: {last.get('message') or ''}".rstrip(": ")
         )
     else:
-        lines.append("no cycle has run yet (jupyter remote-dev git init)")
+        lines.append("no cycle has run yet")
     for conflict in status.get("conflicts") or []:
         lines.append(
             f"conflict: {conflict.get('path')} (other version at {conflict.get('kept_at')})"
@@ -209,13 +212,12 @@ def describe_status(status: dict) -> list[str]:
     return lines
 
 
-class GitApp(SubcommandApp):
-    """Two-way Git sync of a workspace with a per-user branch."""
+class LocalGitApp(SubcommandApp):
+    """Git sync of the workspace on this machine (in the pod): init, cycle, status."""
 
-    name = "jupyter-remote-dev-git"
-    command = "jupyter remote-dev git"
+    name = "jupyter-remote-dev-git-local"
     description = __doc__
     subcommands = described(init=GitInitApp, cycle=GitCycleApp, status=GitStatusApp)
 
 
-main = GitApp.launch_instance
+main = LocalGitApp.launch_instance

@@ -11,18 +11,59 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..user import current_user
 from .errors import GitSyncConfigError
 
 ENV_PREFIX = "JUPYTER_REMOTE_DEV_GIT_"
 DEFAULT_SYNC_BRANCH = "remote-dev/{username}"
 DEFAULT_USERNAME = "x-access-token"
 DEFAULT_MAX_FILE_SIZE = 50 * 1024**2
+DEFAULT_INTERVAL = 300.0
 #: Never project content, even when the workspace is the home folder itself.
 DEFAULT_EXCLUDE = (".ipynb_checkpoints", "__pycache__", ".cache", ".local", ".ipython", ".Trash-*")
+
+ENV_DEFAULTS = {
+    "repo": ("REPO", ""),
+    "upstream": ("UPSTREAM", ""),
+    "sync_branch": ("SYNC_BRANCH", DEFAULT_SYNC_BRANCH),
+    "workspace": ("WORKSPACE", ""),
+    "interval": ("INTERVAL", str(DEFAULT_INTERVAL)),
+    "http_username": ("USERNAME", DEFAULT_USERNAME),
+    "token_file": ("TOKEN_FILE", ""),
+    "author_name": ("AUTHOR_NAME", "{user}"),
+    "author_email": ("AUTHOR_EMAIL", "{user}@remote-dev.invalid"),
+}
+"""The one table of the settings the hub passes as variables: setting -> (variable after
+``JUPYTER_REMOTE_DEV_GIT_``, default). ``{user}`` is :func:`~jupyter_remote_dev.user.current_user`.
+The server's traits (:mod:`.settings`), :meth:`SyncSettings.from_env` (the init container and the
+CLI) and the hub's :class:`~jupyter_remote_dev.hub.gitsync.GitSync` all read it."""
+
+
+def default_of(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The table's default of setting ``name``, ``{user}`` filled in."""
+    default = ENV_DEFAULTS[name][1]
+    return default.replace("{user}", current_user(environ)) if "{user}" in default else default
+
+
+def env_default(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """Setting ``name`` from its ``JUPYTER_REMOTE_DEV_GIT_*`` variable, else its default."""
+    env = os.environ if environ is None else environ
+    value = env.get(ENV_PREFIX + ENV_DEFAULTS[name][0], "").strip()
+    return value or default_of(name, env)
+
+
+def parse_interval(text: str) -> float:
+    """Seconds between cycles from the variable's text; :class:`GitSyncConfigError` if not."""
+    try:
+        return float(text)
+    except ValueError:
+        raise GitSyncConfigError(f"{ENV_PREFIX}INTERVAL is not a number: {text!r}") from None
+
+
 ALLOWED_SCHEMES = ("https", "http", "ssh", "file")
 #: Transports git may use at all (GIT_ALLOW_PROTOCOL): ext::, fd:: and others are never allowed.
 ALLOWED_PROTOCOLS = "https:http:ssh:file"
@@ -155,14 +196,14 @@ class SyncSettings:
     workspace: Path
     sync_branch: str
     upstream: str | None = None
-    interval: float = 0.0
+    interval: float = DEFAULT_INTERVAL
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     http_username: str = DEFAULT_USERNAME
     token_file: str | None = None
-    author_name: str = "jupyter-remote-dev"
-    author_email: str = "remote-dev@localhost"
+    author_name: str = field(default_factory=lambda: default_of("author_name"))
+    author_email: str = field(default_factory=lambda: default_of("author_email"))
     stale_lock_seconds: float = 60.0
 
     def validated(self) -> SyncSettings:
@@ -196,23 +237,11 @@ class SyncSettings:
         A relative workspace is taken relative to ``root`` (default: the current directory).
         """
         env = os.environ if environ is None else environ
-
-        def get(name: str, default=None):
-            value = env.get(ENV_PREFIX + name, "").strip()
-            return value or default
-
-        username = env.get("JUPYTERHUB_USER") or env.get("USER") or "user"
-        values = {
-            "repo": get("REPO", ""),
-            "upstream": get("UPSTREAM"),
-            "sync_branch": get("SYNC_BRANCH") or expand_sync_branch(DEFAULT_SYNC_BRANCH, username),
-            "workspace": get("WORKSPACE", "."),
-            "interval": _seconds(get("INTERVAL", "0")),
-            "http_username": get("USERNAME", DEFAULT_USERNAME),
-            "token_file": get("TOKEN_FILE"),
-            "author_name": get("AUTHOR_NAME", "jupyter-remote-dev"),
-            "author_email": get("AUTHOR_EMAIL", "remote-dev@localhost"),
-        }
+        values = {name: env_default(name, env) for name in ENV_DEFAULTS}
+        values["sync_branch"] = expand_sync_branch(values["sync_branch"], current_user(env))
+        values["upstream"] = values["upstream"] or None
+        values["token_file"] = values["token_file"] or None
+        values["interval"] = parse_interval(values["interval"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         workspace = Path(values["workspace"]).expanduser()
         if not workspace.is_absolute():
@@ -222,12 +251,3 @@ class SyncSettings:
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values).validated()
-
-
-def _seconds(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise GitSyncConfigError(
-            f"JUPYTER_REMOTE_DEV_GIT_INTERVAL must be a number of seconds, got {text!r}"
-        ) from None

@@ -43,7 +43,7 @@ BLOCKING_STATES = {
 }
 
 
-class GitSync:
+class GitSyncEngine:
     """Two-way sync of one workspace with one branch of one repository."""
 
     def __init__(self, settings: SyncSettings, logger: logging.Logger | None = None):

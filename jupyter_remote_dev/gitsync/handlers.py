@@ -19,7 +19,7 @@ class GitStatusHandler(RemoteDevHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        service = self.remote_dev.git_sync_service
+        service = self.git_service
         self.write_json(await asyncio.to_thread(service.status))
 
 
@@ -29,7 +29,7 @@ class GitSyncHandler(RemoteDevHandler):
     @web.authenticated
     @authorized
     async def post(self):
-        service = self.remote_dev.git_sync_service
+        service = self.git_service
         if not service.configured:
             raise GitSyncConfigError(
                 "git sync is not configured (set RemoteDevExtension.git_repo or "

@@ -1,6 +1,6 @@
 """The sync engine inside an asyncio server: cycles in a worker thread, a timer, a final cycle.
 
-Tornado-free; the extension owns one :class:`SyncService` and the handlers call it.
+Tornado-free; the extension owns one :class:`GitSyncService` and the handlers call it.
 """
 
 from __future__ import annotations
@@ -9,29 +9,31 @@ import asyncio
 import logging
 from pathlib import Path
 
-from .engine import GitSync
+from .engine import GitSyncEngine
 from .errors import GitSyncBusyError, GitSyncError
 from .record import forget_pointer, record_settings
 
 LOCK_WAIT_SECONDS = 1.0
 
 
-class SyncService:
-    """Runs :class:`GitSync` cycles without blocking the event loop, one at a time."""
+class GitSyncService:
+    """Runs :class:`GitSyncEngine` cycles without blocking the event loop, one at a time."""
 
     def __init__(
         self,
-        sync: GitSync | None,
+        sync: GitSyncEngine | None,
         interval: float,
         workspace: Path,
         log: logging.Logger,
         runtime_dir: str | None = None,
+        stop_timeout: float = 60.0,
     ):
         self.sync = sync
         self.interval = interval
         self.workspace = workspace
         self.log = log
         self.runtime_dir = runtime_dir
+        self.stop_timeout = stop_timeout
         self._busy = asyncio.Lock()
         self._timer: asyncio.Task | None = None
         self._initialized = False  # until an init succeeds, every cycle is an init (idempotent)
@@ -103,8 +105,10 @@ class SyncService:
                 self.log.exception("git sync: the periodic cycle failed")
             await asyncio.sleep(self.interval)
 
-    async def stop(self, final_cycle: bool = True, timeout: float = 60.0) -> None:
-        """Stop the timer and, if configured, run one last cycle (waiting for a running one)."""
+    async def stop(self, final_cycle: bool = True, timeout: float | None = None) -> None:
+        """Stop the timer and, if configured, run one last cycle (waiting for a running one),
+        bounded by ``timeout`` (default: ``stop_timeout``)."""
+        timeout = self.stop_timeout if timeout is None else timeout
         if self._timer is not None:
             self._timer.cancel()
             await asyncio.gather(self._timer, return_exceptions=True)

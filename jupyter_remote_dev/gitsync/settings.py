@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from traitlets import Float, HasTraits, Int, List, TraitError, Unicode, default, validate
 
 from ..base.validators import non_negative, positive
-from .config import DEFAULT_EXCLUDE as DEFAULT_GIT_EXCLUDE
-from .config import validate_branch, validate_pattern, validate_repo_url
+from ..user import current_user
+from .config import (
+    DEFAULT_EXCLUDE,
+    DEFAULT_INTERVAL,
+    DEFAULT_MAX_FILE_SIZE,
+    DEFAULT_SYNC_BRANCH,
+    DEFAULT_USERNAME,
+    ENV_PREFIX,
+    SyncSettings,
+    env_default,
+    expand_sync_branch,
+    parse_interval,
+    validate_branch,
+    validate_pattern,
+    validate_repo_url,
+)
 from .errors import GitSyncConfigError
-
-
-def user_name() -> str:
-    """The server's user: $JUPYTERHUB_USER under JupyterHub, else the local account name."""
-    import getpass
-
-    return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
 
 
 class GitSyncSettings(HasTraits):
@@ -36,9 +44,9 @@ class GitSyncSettings(HasTraits):
     )
     git_sync_branch = Unicode(
         config=True,
-        help="""The per-user branch the workspace is committed to and pushed to (never
-        force-pushed). '{username}' is replaced by the user's name made ref-safe. Default:
-        $JUPYTER_REMOTE_DEV_GIT_SYNC_BRANCH, else 'remote-dev/{username}'.""",
+        help=f"""The per-user branch the workspace is committed to and pushed to (never
+        force-pushed). '{{username}}' is replaced by the user's name made ref-safe. Default:
+        ${ENV_PREFIX}SYNC_BRANCH, else {DEFAULT_SYNC_BRANCH!r}.""",
     )
     git_workspace = Unicode(
         config=True,
@@ -47,11 +55,12 @@ class GitSyncSettings(HasTraits):
     )
     git_interval = Float(
         config=True,
-        help="""Seconds between automatic cycles; 0 turns the timer off (POST git/sync and the
-        final cycle at shutdown still run). Default: $JUPYTER_REMOTE_DEV_GIT_INTERVAL, else 300.""",
+        help=f"""Seconds between automatic cycles; 0 turns the timer off (POST git/sync and the
+        final cycle at shutdown still run). Default: ${ENV_PREFIX}INTERVAL, else
+        {DEFAULT_INTERVAL:g}.""",
     )
     git_max_file_size = Int(
-        50 * 1024**2,
+        DEFAULT_MAX_FILE_SIZE,
         config=True,
         help="""Files larger than this many bytes are never committed automatically; they stay in
         the workspace and are listed under 'skipped' in git/status. GitHub refuses files over
@@ -65,7 +74,7 @@ class GitSyncSettings(HasTraits):
     )
     git_exclude = List(
         Unicode(),
-        default_value=list(DEFAULT_GIT_EXCLUDE),
+        default_value=list(DEFAULT_EXCLUDE),
         config=True,
         help="""Glob patterns never auto-committed, on top of .gitignore. A bare name such as
         '.ipynb_checkpoints' also matches that folder at any depth. The defaults keep caches and
@@ -73,8 +82,8 @@ class GitSyncSettings(HasTraits):
     )
     git_http_username = Unicode(
         config=True,
-        help="""HTTP user name sent with the token. Default: $JUPYTER_REMOTE_DEV_GIT_USERNAME,
-        else 'x-access-token' (GitHub App tokens; GitLab accepts any name with a token).""",
+        help=f"""HTTP user name sent with the token. Default: ${ENV_PREFIX}USERNAME,
+        else {DEFAULT_USERNAME!r} (GitHub App tokens; GitLab accepts any name with a token).""",
     )
     git_token_file = Unicode(
         config=True,
@@ -87,7 +96,8 @@ class GitSyncSettings(HasTraits):
     git_author_name = Unicode(
         config=True,
         help="""Author and committer name of automatic commits. Default:
-        $JUPYTER_REMOTE_DEV_GIT_AUTHOR_NAME, else the user name.""",
+        $JUPYTER_REMOTE_DEV_GIT_AUTHOR_NAME, else the user name ($JUPYTERHUB_USER, else the
+        login name).""",
     )
     git_author_email = Unicode(
         config=True,
@@ -105,46 +115,42 @@ class GitSyncSettings(HasTraits):
 
     @default("git_repo")
     def _git_repo_default(self):
-        return os.environ.get("JUPYTER_REMOTE_DEV_GIT_REPO", "").strip()
+        return env_default("repo")
 
     @default("git_upstream")
     def _git_upstream_default(self):
-        return os.environ.get("JUPYTER_REMOTE_DEV_GIT_UPSTREAM", "").strip()
+        return env_default("upstream")
 
     @default("git_sync_branch")
     def _git_sync_branch_default(self):
-        return os.environ.get("JUPYTER_REMOTE_DEV_GIT_SYNC_BRANCH", "").strip() or (
-            "remote-dev/{username}"
-        )
+        return env_default("sync_branch")
 
     @default("git_workspace")
     def _git_workspace_default(self):
-        return os.environ.get("JUPYTER_REMOTE_DEV_GIT_WORKSPACE", "").strip()
+        return env_default("workspace")
 
     @default("git_interval")
     def _git_interval_default(self):
-        text = os.environ.get("JUPYTER_REMOTE_DEV_GIT_INTERVAL", "").strip() or "300"
         try:
-            return float(text)
-        except ValueError:
-            raise TraitError(f"JUPYTER_REMOTE_DEV_GIT_INTERVAL is not a number: {text!r}") from None
+            return parse_interval(env_default("interval"))
+        except GitSyncConfigError as error:
+            raise TraitError(error.message) from None
 
     @default("git_http_username")
     def _git_http_username_default(self):
-        return os.environ.get("JUPYTER_REMOTE_DEV_GIT_USERNAME", "").strip() or "x-access-token"
+        return env_default("http_username")
 
     @default("git_token_file")
     def _git_token_file_default(self):
-        return os.environ.get("JUPYTER_REMOTE_DEV_GIT_TOKEN_FILE", "").strip()
+        return env_default("token_file")
 
     @default("git_author_name")
     def _git_author_name_default(self):
-        return os.environ.get("JUPYTER_REMOTE_DEV_GIT_AUTHOR_NAME", "").strip() or user_name()
+        return env_default("author_name")
 
     @default("git_author_email")
     def _git_author_email_default(self):
-        email = os.environ.get("JUPYTER_REMOTE_DEV_GIT_AUTHOR_EMAIL", "").strip()
-        return email or f"{user_name()}@remote-dev.invalid"
+        return env_default("author_email")
 
     @validate("git_repo", "git_upstream", "git_sync_branch", "git_include", "git_exclude")
     def _git_safe(self, proposal):
@@ -165,3 +171,41 @@ class GitSyncSettings(HasTraits):
 
     _git_non_negative = non_negative("git_interval", "git_stop_timeout")
     _git_positive = positive("git_max_file_size")
+
+    def sync_settings(self, root: str) -> SyncSettings | None:
+        """The engine's settings from these traits; None when git sync is off (no git_repo)."""
+        if not self.git_repo:
+            return None
+        return SyncSettings(
+            repo=self.git_repo,
+            workspace=self.git_workspace_path(root),
+            sync_branch=expand_sync_branch(self.git_sync_branch, current_user()),
+            upstream=self.git_upstream or None,
+            interval=self.git_interval,
+            max_file_size=self.git_max_file_size,
+            include=tuple(self.git_include),
+            exclude=tuple(self.git_exclude),
+            http_username=self.git_http_username,
+            token_file=self.git_token_file or None,
+            author_name=self.git_author_name,
+            author_email=self.git_author_email,
+        )
+
+    def git_workspace_path(self, root: str) -> Path:
+        """git_workspace made absolute against the server's ``root``."""
+        return Path(os.path.normpath(os.path.join(root, self.git_workspace)))
+
+    def make_git_service(self, root: str, runtime_dir: str, log):
+        """The git area's owner, from these traits (the only place they are copied)."""
+        from .engine import GitSyncEngine
+        from .service import GitSyncService
+
+        settings = self.sync_settings(root)
+        return GitSyncService(
+            GitSyncEngine(settings, logger=log) if settings is not None else None,
+            self.git_interval,
+            self.git_workspace_path(root),
+            log,
+            runtime_dir,
+            stop_timeout=self.git_stop_timeout,
+        )

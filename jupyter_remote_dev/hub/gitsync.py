@@ -19,7 +19,12 @@ from kubernetes_asyncio.client import (
 from traitlets import Int, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
-from ..gitsync.config import ref_safe_username
+from ..gitsync.config import (
+    DEFAULT_INTERVAL,
+    DEFAULT_SYNC_BRANCH,
+    DEFAULT_USERNAME,
+    ref_safe_username,
+)
 
 INIT_CONTAINER_NAME = "remote-dev-git-init"
 INIT_COMMAND = ["python", "-m", "jupyter_remote_dev.gitsync", "init"]
@@ -58,7 +63,7 @@ class GitSync(Configurable):
         "", config=True, help="Upstream branch merged into the sync branch (e.g. main)."
     )
     branch_template = Unicode(
-        "remote-dev/{username}",
+        DEFAULT_SYNC_BRANCH,
         config=True,
         help="""Per-user sync branch. `{username}` is KubeSpawner's safe slug of the user name,
         `{unescaped_username}` the raw name; every field is made a valid ref part by the same
@@ -70,7 +75,9 @@ class GitSync(Configurable):
         help="Working tree, absolute or relative to the server root. Empty: gitsync's default.",
     )
     interval = Int(
-        300, config=True, help="Seconds between automatic sync cycles; 0 turns the timer off."
+        int(DEFAULT_INTERVAL),
+        config=True,
+        help="Seconds between automatic sync cycles; 0 turns the timer off.",
     )
     token_secret_name = Unicode(
         "",
@@ -82,7 +89,7 @@ class GitSync(Configurable):
     token_username = Unicode(
         "",
         config=True,
-        help="HTTP user name sent with the token (gitsync default: x-access-token).",
+        help=f"HTTP user name sent with the token (gitsync default: {DEFAULT_USERNAME}).",
     )
     author_email_auth_state_key = Unicode(
         "email",

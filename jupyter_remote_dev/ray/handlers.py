@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import re
 import tempfile
 import zipfile
@@ -27,7 +26,7 @@ from tornado.iostream import StreamClosedError
 
 from ..base.handlers import RemoteDevHandler, api_path
 from ..base.streaming import BodySink, StreamedBodyMixin
-from ..errors import ConflictError, RemoteDevError
+from ..errors import RemoteDevError
 from .dashboard import (
     OWNER_KEY,
     Dashboard,
@@ -55,17 +54,8 @@ class RayHandler(RemoteDevHandler):
 
     auth_resource = AUTH_RESOURCE
 
-    def dashboard_url(self) -> str:
-        url = self.remote_dev.ray_dashboard_url
-        if not url:
-            raise ConflictError(
-                "Ray is not configured on this server: set JUPYTER_REMOTE_DEV_RAY_DASHBOARD_URL "
-                "or c.RemoteDevExtension.ray_dashboard_url"
-            )
-        return url.rstrip("/")
-
     def dashboard(self) -> Dashboard:
-        return Dashboard(self.dashboard_url(), self.remote_dev.ray_request_timeout)
+        return self.ray_service.dashboard()
 
     @staticmethod
     def checked_job_id(job_id: str) -> str:
@@ -81,12 +71,12 @@ class RayStatusHandler(RayHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        app = self.remote_dev
+        ray = self.ray_service
         status = await connection_status(
-            app.ray_address, app.ray_dashboard_url, app.ray_timeout, self.proxied_dashboard_url()
+            ray.address, ray.dashboard_url, ray.timeout, self.proxied_dashboard_url()
         )
-        status["cluster_name"] = app.ray_cluster_name or None
-        self.write_json(with_launcher_state(status, read_state(app.ray_state_file)))
+        status["cluster_name"] = ray.cluster_name or None
+        self.write_json(with_launcher_state(status, read_state(ray.state_file)))
 
 
 class RayJobsHandler(RayHandler):
@@ -98,7 +88,7 @@ class RayJobsHandler(RayHandler):
         async with self.dashboard() as dashboard:
             jobs = [job_summary(job) for job in await dashboard.list_jobs()]
         if not everyone:
-            jobs = [job for job in jobs if job["owner"] == self.remote_dev.ray_job_owner]
+            jobs = [job for job in jobs if job["owner"] == self.ray_service.job_owner]
         jobs.sort(key=lambda job: job["start_time"] or 0, reverse=True)
         self.write_json({"jobs": jobs})
 
@@ -106,13 +96,13 @@ class RayJobsHandler(RayHandler):
     @authorized(resource=SUBMIT_RESOURCE)
     async def post(self):
         """Submit a job; ``working_dir`` (a folder under the server root) is zipped and uploaded."""
-        app = self.remote_dev
-        if not app.ray_allow_job_submission:
+        ray = self.ray_service
+        if not ray.allow_job_submission:
             raise RemoteDevError(
                 "job submission is turned off (RemoteDevExtension.ray_allow_job_submission)", 403
             )
         body = self.get_json_body()
-        request = build_job_request(body, app.ray_job_owner)
+        request = build_job_request(body, ray.job_owner)
         async with self.dashboard() as dashboard:
             if body.get("working_dir") is not None:
                 request["runtime_env"]["working_dir"] = await self._upload(
@@ -131,13 +121,13 @@ class RayJobsHandler(RayHandler):
 
     async def _upload(self, dashboard: Dashboard, working_dir: str) -> str:
         """Package the server folder ``working_dir``, upload it, and return its gcs:// URI."""
-        root = Path(os.path.expanduser(self.contents_manager.root_dir))
+        root = Path(self.ray_service.root)
         folder = resolve_inside(root, working_dir, self.contents_manager.allow_hidden)
-        ignore = list(self.remote_dev.ignore_patterns)
+        ignore = list(self.files_service.ignore_patterns)
         if not self.contents_manager.allow_hidden:
             ignore.append(".*")  # hidden files (.env, keys) stay on the server
         zip_path, uri = await asyncio.to_thread(
-            package_working_dir, root, folder, ignore, self.remote_dev.ray_max_working_dir_size
+            package_working_dir, root, folder, ignore, self.ray_service.max_working_dir_size
         )
         try:
             await dashboard.upload_package(zip_path, uri)
@@ -159,8 +149,8 @@ class RayPackageHandler(StreamedBodyMixin, RayHandler):
         if self.request.method != "PUT":
             return
         await self.authorize_before_body()
-        self.dashboard_url()  # 409 before the upload when Ray is not configured
-        limit = self.remote_dev.ray_max_working_dir_size
+        self.ray_service.checked_dashboard_url()  # 409 before the upload when Ray is off
+        limit = self.ray_service.max_working_dir_size
         declared = self.request.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise RemoteDevError(
@@ -211,10 +201,8 @@ class RayJobLogsHandler(RayHandler):
             self.set_header("Content-Type", "application/x-ndjson")
             self.set_header("Cache-Control", "no-cache")
             self.set_header("X-Accel-Buffering", "no")  # nginx ingress: do not buffer the stream
-            app = self.remote_dev
-            events = dashboard.follow_logs(
-                job_id, app.ray_log_poll_interval, app.ray_log_follow_timeout
-            )
+            ray = self.ray_service
+            events = dashboard.follow_logs(job_id, ray.log_poll_interval, ray.log_follow_timeout)
             try:
                 try:
                     async for event in events:
@@ -235,7 +223,7 @@ class RayJobStopHandler(RayHandler):
     async def post(self, job_id):
         """Stop a job; refused for a job recorded as submitted by another user."""
         job_id = self.checked_job_id(job_id)
-        owner = self.remote_dev.ray_job_owner
+        owner = self.ray_service.job_owner
         async with self.dashboard() as dashboard:
             recorded = ((await dashboard.job(job_id)).get("metadata") or {}).get(OWNER_KEY)
             if recorded and recorded != owner:
@@ -273,7 +261,7 @@ class RayDashboardProxyHandler(RayHandler):
         await self._proxy(path)
 
     async def _proxy(self, path: str) -> None:
-        base = self.dashboard_url()
+        base = self.ray_service.checked_dashboard_url()
         query = "&".join(  # a ?token= that authenticated this request stays here
             pair
             for pair in self.request.query.split("&")
@@ -285,7 +273,7 @@ class RayDashboardProxyHandler(RayHandler):
         headers = {
             k: self.request.headers[k] for k in PROXY_REQUEST_HEADERS if k in self.request.headers
         }
-        timeout = httpx.Timeout(self.remote_dev.ray_request_timeout)
+        timeout = httpx.Timeout(self.ray_service.request_timeout)
         try:
             async with httpx.AsyncClient(timeout=timeout) as http:
                 async with http.stream(self.request.method, target, headers=headers) as upstream:

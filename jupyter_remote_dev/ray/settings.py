@@ -100,12 +100,9 @@ class RaySettings(HasTraits):
 
     @default("ray_job_owner")
     def _ray_job_owner_default(self):
-        import getpass
+        from ..user import current_user
 
-        try:
-            return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
-        except (KeyError, OSError):  # a uid without a passwd entry, as in some images
-            return f"uid-{os.getuid()}"
+        return current_user()
 
     @validate("ray_dashboard_url")
     def _ray_dashboard_url_valid(self, proposal):
@@ -125,3 +122,22 @@ class RaySettings(HasTraits):
         "ray_log_follow_timeout",
         "ray_max_working_dir_size",
     )
+
+    def make_ray_service(self, root: str):
+        """The Ray area's owner, from these traits (the only place they are copied)."""
+        from .service import RayService
+
+        return RayService(
+            root=root,
+            address=self.ray_address,
+            dashboard_url=self.ray_dashboard_url,
+            cluster_name=self.ray_cluster_name,
+            state_file=self.ray_state_file,
+            timeout=self.ray_timeout,
+            request_timeout=self.ray_request_timeout,
+            log_poll_interval=self.ray_log_poll_interval,
+            log_follow_timeout=self.ray_log_follow_timeout,
+            max_working_dir_size=self.ray_max_working_dir_size,
+            allow_job_submission=self.ray_allow_job_submission,
+            job_owner=self.ray_job_owner,
+        )

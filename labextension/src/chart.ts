@@ -3,7 +3,7 @@
  */
 
 import { h, s } from './dom';
-import { formatDay, formatMoney, formatMoneyShort, toNumber } from './format';
+import { chartScale, chartScaleLabel, formatDay, formatMoney, toNumber } from './format';
 import { BreakdownPart } from './types';
 
 /** Breakdown parts in display order, with their labels. */
@@ -70,8 +70,10 @@ const WIDTH = 240;
 const HEIGHT = 56;
 
 /**
- * One bar per day (zero days show a baseline tick), the largest day labelled, first and last dates
- * under the chart. Each bar has a tooltip; the whole chart has a text description.
+ * One bar per day (zero days show a baseline tick) on a scale of 1, 2 or 5 times a power of ten, at
+ * least a cent (so a day of a fraction of a cent is a sliver, not a full bar), with the scale
+ * labelled and first and last dates under the chart. Each bar has a tooltip; the whole chart has a
+ * text description.
  */
 export function dailyChart(
   daily: { date: string; total: number }[],
@@ -79,6 +81,7 @@ export function dailyChart(
 ): HTMLElement {
   const days = daily.map(day => ({ date: day.date, total: Math.max(0, toNumber(day.total)) }));
   const max = days.reduce((top, day) => Math.max(top, day.total), 0);
+  const scale = chartScale(max);
   const slot = days.length ? WIDTH / days.length : WIDTH;
   const gap = Math.min(2, slot * 0.2);
   const svg = s('svg', {
@@ -88,7 +91,7 @@ export function dailyChart(
     'aria-hidden': 'true'
   });
   days.forEach((day, index) => {
-    const height = max > 0 ? Math.max(1, (day.total / max) * (HEIGHT - 2)) : 1;
+    const height = scale > 0 ? Math.max(1, (day.total / scale) * (HEIGHT - 2)) : 1;
     svg.append(
       s(
         'rect',
@@ -114,7 +117,8 @@ export function dailyChart(
     },
     h('div', {
       className: 'jp-RemoteDev-chartMax',
-      text: `max ${formatMoneyShort(max, currency)} / day`
+      text: chartScaleLabel(max, currency),
+      attrs: { title: `Largest day: ${formatMoney(max, currency)}` }
     }),
     svg,
     days.length

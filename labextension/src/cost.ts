@@ -4,7 +4,7 @@
 
 import { breakdownBar, dailyChart, efficiencyMeter } from './chart';
 import { h, notice, section } from './dom';
-import { formatAge, formatMoney, formatPercent } from './format';
+import { formatAge, formatEfficiency, formatMoney } from './format';
 import { requestAPI } from './request';
 import { ICostReport, Maybe } from './types';
 
@@ -131,7 +131,11 @@ export class CostSection {
         efficiencyMeter(report.efficiency, 'Efficiency'),
         h('span', {
           className: 'jp-RemoteDev-efficiencyValue',
-          text: formatPercent(report.efficiency)
+          text: formatEfficiency(report.efficiency),
+          attrs:
+            report.efficiency === null
+              ? { title: 'No resources were requested, so there is no usage of a request to show' }
+              : {}
         })
       ),
       h('div', { className: 'jp-RemoteDev-footer' }, updated)

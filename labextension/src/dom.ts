@@ -10,6 +10,18 @@ export interface IProps {
   attrs?: Record<string, string>;
 }
 
+/**
+ * Props for one line of text that may be long (a URL, a path, a job ID): cut with an ellipsis to
+ * the width available, the whole text on hover (title) and for screen readers.
+ */
+export function clipped(text: string, className = ''): IProps {
+  return {
+    className: className ? `jp-RemoteDev-clip ${className}` : 'jp-RemoteDev-clip',
+    text,
+    attrs: { title: text }
+  };
+}
+
 function append(parent: Element, children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) {

@@ -72,6 +72,45 @@ export function formatPercent(fraction: number | null | undefined): string {
 }
 
 /**
+ * Efficiency (usage over request): "n/a" when unknown, as where nothing was requested (a local
+ * server) — never a full bar for a server that requested nothing.
+ */
+export function formatEfficiency(fraction: number | null | undefined): string {
+  const known = fraction !== null && fraction !== undefined && Number.isFinite(fraction);
+  return known ? formatPercent(fraction) : 'n/a';
+}
+
+/** The smallest top of the daily chart's axis: a day under a cent is a sliver, not a full bar. */
+export const MIN_CHART_SCALE = 0.01;
+
+/**
+ * The top of the daily chart's axis for a largest day of `max`: the next 1, 2 or 5 times a power
+ * of ten at or above it, at least a cent; 0 when nothing was spent.
+ */
+export function chartScale(max: number): number {
+  if (!Number.isFinite(max) || max <= 0) {
+    return 0;
+  }
+  const target = Math.max(max, MIN_CHART_SCALE);
+  const power = 10 ** Math.floor(Math.log10(target));
+  for (const step of [1, 2, 5, 10]) {
+    const top = Number((step * power).toPrecision(12)); // no 0.30000000000000004
+    if (top >= target * (1 - 1e-9)) {
+      return top;
+    }
+  }
+  return 10 * power;
+}
+
+/**
+ * The label over the daily chart: its scale ("$0.01 / day"), or that nothing was spent.
+ */
+export function chartScaleLabel(max: number, currency: string): string {
+  const top = chartScale(max);
+  return top > 0 ? `scale ${formatMoneyShort(top, currency)} / day` : 'nothing spent';
+}
+
+/**
  * A calendar day ("2025-03-01") as "Mar 1", read in UTC like the backends' daily sets.
  */
 export function formatDay(isoDate: string): string {

@@ -2,7 +2,7 @@
  * The Git-sync section: state, ahead/behind, last cycle, conflicts, and a "Sync now" button.
  */
 
-import { h, notice, section } from './dom';
+import { clipped, h, notice, section } from './dom';
 import { formatAge } from './format';
 import { ApiResult, requestAPI } from './request';
 import { IGitStatus, Maybe } from './types';
@@ -145,7 +145,7 @@ export class GitSection {
       h(
         'dl',
         { className: 'jp-RemoteDev-facts' },
-        ...rows.flatMap(([term, value]) => [h('dt', { text: term }), h('dd', { text: value })])
+        ...rows.flatMap(([term, value]) => [h('dt', { text: term }), h('dd', clipped(value))])
       ),
       cycle
         ? h(
@@ -181,9 +181,13 @@ export class GitSection {
               h(
                 'li',
                 {},
-                h('code', { text: conflict.path }),
-                ' → ',
-                h('code', { text: conflict.kept_at })
+                h('code', clipped(conflict.path)),
+                h(
+                  'div',
+                  { className: 'jp-RemoteDev-pathLine' },
+                  h('span', { text: '→', attrs: { 'aria-label': 'kept at' } }),
+                  h('code', clipped(conflict.kept_at))
+                )
               )
             )
           )
@@ -200,7 +204,12 @@ export class GitSection {
             'ul',
             {},
             ...status.skipped.map(item =>
-              h('li', {}, h('code', { text: item.path }), ` (${item.reason})`)
+              h(
+                'li',
+                { className: 'jp-RemoteDev-pathLine' },
+                h('code', clipped(item.path)),
+                h('span', { text: `(${item.reason})` })
+              )
             )
           )
         )

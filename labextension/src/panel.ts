@@ -33,6 +33,7 @@ export class RemoteDevPanel extends Widget {
     this.id = 'jp-RemoteDev-panel';
     this.addClass('jp-RemoteDev-panel');
     this.title.icon = remoteDevIcon;
+    this.title.label = 'Remote Dev';
     this.title.caption = 'Remote dev: spend, Git sync, Ray';
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', 'Remote dev: spend, Git sync and Ray');

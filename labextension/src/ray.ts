@@ -5,7 +5,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { h, notice, section } from './dom';
+import { clipped, h, notice, section } from './dom';
 import { requestAPI } from './request';
 import { IRayInfo, IRayJob, Maybe } from './types';
 
@@ -96,7 +96,7 @@ export class RaySection {
         'dl',
         { className: 'jp-RemoteDev-facts' },
         h('dt', { text: 'Address' }),
-        h('dd', {}, h('code', { text: info.address ?? '–' })),
+        h('dd', {}, h('code', clipped(info.address ?? '–'))),
         h('dt', { text: 'Versions' }),
         h('dd', { text: versions })
       ),
@@ -139,15 +139,13 @@ export class RaySection {
               className: `jp-RemoteDev-badge jp-RemoteDev-job-${job.status.toLowerCase()}`,
               text: job.status
             }),
-            h('code', {
-              className: 'jp-RemoteDev-entrypoint',
-              text: job.entrypoint,
-              attrs: { title: job.entrypoint }
-            }),
-            h('span', {
-              className: 'jp-RemoteDev-jobMeta',
-              text: `${job.submission_id ?? job.job_id ?? ''} ${jobTime(job.start_time)}`.trim()
-            })
+            h('code', clipped(job.entrypoint, 'jp-RemoteDev-entrypoint')),
+            h(
+              'span',
+              { className: 'jp-RemoteDev-jobMeta' },
+              h('span', clipped(job.submission_id ?? job.job_id ?? '', 'jp-RemoteDev-jobId')),
+              h('span', { text: jobTime(job.start_time) })
+            )
           )
         )
       )

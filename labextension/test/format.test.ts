@@ -4,9 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { clipped } from '../src/dom';
 import {
+  chartScale,
+  chartScaleLabel,
   formatAge,
   formatDay,
+  formatEfficiency,
   formatMoney,
   formatMoneyShort,
   formatPercent,
@@ -80,5 +84,50 @@ void describe('toNumber', () => {
     assert.equal(toNumber(null), 0);
     assert.equal(toNumber('3'), 0);
     assert.equal(toNumber(Number.NaN), 0);
+  });
+});
+
+void describe('chartScale and chartScaleLabel', () => {
+  void it('never labels a full bar "$0.00": a day under a cent sits on a one-cent scale', () => {
+    assert.equal(chartScale(0.0004), 0.01);
+    assert.equal(chartScaleLabel(0.0004, 'USD'), 'scale $0.01 / day');
+    assert.ok(0.0004 / chartScale(0.0004) < 0.05); // a sliver, not a full-height bar
+  });
+  void it('rounds the top up to 1, 2 or 5 times a power of ten', () => {
+    assert.equal(chartScale(0.01), 0.01);
+    assert.equal(chartScale(0.012), 0.02);
+    assert.equal(chartScale(0.3), 0.5);
+    assert.equal(chartScale(0.5866), 1);
+    assert.equal(chartScale(2), 2);
+    assert.equal(chartScale(64.23), 100);
+    assert.equal(chartScale(12345), 20000);
+    assert.equal(chartScaleLabel(0.5866, 'USD'), 'scale $1.00 / day');
+    assert.equal(chartScaleLabel(64.23, 'EUR'), 'scale €100 / day');
+  });
+  void it('has no scale when nothing was spent', () => {
+    assert.equal(chartScale(0), 0);
+    assert.equal(chartScale(Number.NaN), 0);
+    assert.equal(chartScaleLabel(0, 'USD'), 'nothing spent');
+  });
+});
+
+void describe('formatEfficiency', () => {
+  void it('is n/a where nothing was requested, a percentage otherwise', () => {
+    assert.equal(formatEfficiency(null), 'n/a');
+    assert.equal(formatEfficiency(undefined), 'n/a');
+    assert.equal(formatEfficiency(0), '0%');
+    assert.equal(formatEfficiency(0.29363), '29%');
+  });
+});
+
+void describe('clipped', () => {
+  void it('keeps the whole text in the title of an ellipsised line', () => {
+    const id = 'raysubmit_' + 'x'.repeat(80);
+    assert.deepEqual(clipped(id, 'jp-RemoteDev-jobId'), {
+      className: 'jp-RemoteDev-clip jp-RemoteDev-jobId',
+      text: id,
+      attrs: { title: id }
+    });
+    assert.equal(clipped('/home/alice/work').className, 'jp-RemoteDev-clip');
   });
 });

@@ -3,7 +3,8 @@
     python -m jupyter_remote_dev.services.git_remote --root <folder>
 
 run by JupyterHub as a managed service (it reads ``JUPYTERHUB_SERVICE_URL``,
-``JUPYTERHUB_SERVICE_PREFIX``, ``JUPYTERHUB_SERVICE_NAME`` and ``JUPYTERHUB_API_URL``).
+``JUPYTERHUB_SERVICE_PREFIX``, ``JUPYTERHUB_SERVICE_NAME`` and ``JUPYTERHUB_API_URL``, and its
+size limits and gc interval, see :mod:`.quota`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from urllib.parse import urlsplit
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from ..lifecycle import until_stopped
+from ...base.streaming import ClosesUnreadBodyMixin
+from ...embedded.lifecycle import until_stopped
 from .auth import AuthError, TokenChecker
 from .backend import BackendError, BackendProcess, cgi_environment
+from .quota import Housekeeper, Limits
 from .repo import REPO_NAME, git_backend, install_hooks, provision
 
 log = logging.getLogger("jupyter_remote_dev.git_remote")
@@ -38,13 +41,16 @@ class IndexHandler(web.RequestHandler):
 
 
 @web.stream_request_body
-class GitHandler(web.RequestHandler):
-    """Authenticate, then pass the request through ``git http-backend``."""
+class GitHandler(ClosesUnreadBodyMixin, web.RequestHandler):
+    """Authenticate, then pass the request through ``git http-backend``. A refusal is sent
+    before the body is read, so it closes the connection (:class:`ClosesUnreadBodyMixin`)."""
 
     backend: BackendProcess | None = None
+    pushing = False
 
-    def initialize(self, checker: TokenChecker, root: Path, hooks: Path, git: str):
+    def initialize(self, checker: TokenChecker, root: Path, hooks: Path, git: str, limits: Limits):
         self.checker, self.root, self.hooks, self.git = checker, root, hooks, git
+        self.limits, self.housekeeper = limits, self.settings["housekeeper"]
 
     async def prepare(self):
         path = self.path_args[0] if self.path_args else ""
@@ -61,8 +67,11 @@ class GitHandler(web.RequestHandler):
         env = cgi_environment(
             project_root=self.root, hooks=self.hooks, method=self.request.method,
             path_info="/" + path, query=self.request.query, headers=self.request.headers,
-            user=user, remote_addr=self.request.remote_ip or "",
+            user=user, remote_addr=self.request.remote_ip or "", limits=self.limits,
         )  # fmt: skip
+        if path.endswith("git-receive-pack") and self.request.method == "POST":
+            self.pushing = True  # first: a connection closed while waiting still ends the push
+            await self.housekeeper.push_started()  # never during a gc
         self.backend = await BackendProcess.start(self.git, env)
         level = logging.INFO if path.endswith("git-receive-pack") else logging.DEBUG
         log.log(level, "%s %s by %s", self.request.method, path, user)  # pushes are news
@@ -107,35 +116,55 @@ class GitHandler(web.RequestHandler):
         self._close_backend()
 
     def _close_backend(self):
+        closed = None
         if self.backend is not None:
             backend, self.backend = self.backend, None
-            asyncio.ensure_future(backend.close())
+            closed = asyncio.ensure_future(backend.close())
+        if self.pushing:  # the push's objects and ref are in place once git has ended
+            self.pushing = False
+            if closed is None:
+                self.housekeeper.push_ended()
+            else:
+                closed.add_done_callback(lambda _: self.housekeeper.push_ended())
 
 
-def make_app(root: Path, prefix: str, service_name: str, checker: TokenChecker | None = None):
-    """The tornado application serving the repositories under ``root`` at ``prefix``."""
+def make_app(
+    root: Path,
+    prefix: str,
+    service_name: str,
+    checker: TokenChecker | None = None,
+    limits: Limits = Limits(),
+):
+    """The tornado application serving the repositories under ``root`` at ``prefix``; its
+    ``housekeeper`` setting collects the team repository's garbage (``run()`` it)."""
     repos = root / "repos"
-    provision(repos)
+    repo = provision(repos)
     hooks = install_hooks(root / "hooks")
     checker = checker or TokenChecker(service_name)
-    kwargs = {"checker": checker, "root": repos, "hooks": hooks, "git": git_backend()}
+    kwargs = {"checker": checker, "root": repos, "hooks": hooks, "git": git_backend(),
+              "limits": limits}  # fmt: skip
     prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
     return web.Application(
-        [(re.escape(prefix), IndexHandler), (re.escape(prefix) + "(.+)", GitHandler, kwargs)]
+        [(re.escape(prefix), IndexHandler), (re.escape(prefix) + "(.+)", GitHandler, kwargs)],
+        housekeeper=Housekeeper(repo, limits.gc_interval),
     )
 
 
 async def serve(root: Path) -> None:
     url = urlsplit(os.environ["JUPYTERHUB_SERVICE_URL"])
+    limits = Limits.from_env()
     app = make_app(
         root,
         os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/"),
         os.environ.get("JUPYTERHUB_SERVICE_NAME", "team-git"),
+        limits=limits,
     )
     server = app.listen(url.port, address=url.hostname or "127.0.0.1", xheaders=True)
-    log.info("team repository served at %s", url.geturl())
+    housekeeping = asyncio.ensure_future(app.settings["housekeeper"].run())
+    log.info("team repository served at %s (%s)", url.geturl(), limits)
     reason = await until_stopped()
     log.info("stopping (%s)", reason)
+    housekeeping.cancel()
     server.stop()
 
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from .policy import PUSHER_ENV
+from .quota import Limits
 
 CHUNK = 64 * 1024
 MAX_HEADER_BYTES = 64 * 1024
@@ -36,9 +37,12 @@ def cgi_environment(
     headers: dict[str, str],
     user: str,
     remote_addr: str,
+    limits: Limits,
 ) -> dict[str, str]:
-    """The CGI variables ``git http-backend`` reads, with our pre-receive hook as core.hooksPath."""
+    """The CGI variables ``git http-backend`` reads, with our pre-receive hook as core.hooksPath
+    (and the size limits it checks)."""
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
+    env.update(limits.environment())
     env.update(
         LANG="C",
         GIT_CONFIG_NOSYSTEM="1",

@@ -1,4 +1,5 @@
-"""The pre-receive hook: a push may only create or move the pusher's own sync branch.
+"""The pre-receive hook: a push may only create or move the pusher's own sync branch, and only
+within the size limits (:mod:`.quota`).
 
 git runs it with the ref updates on stdin (``<old> <new> <ref>`` per line) and the environment of
 ``git http-backend``, where the service put the authenticated user in ``PUSHER_ENV``.
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Iterable
 
 from ...gitsync.config import DEFAULT_SYNC_BRANCH, expand_sync_branch
+from .quota import Limits, size_refusals
 
 PUSHER_ENV = "JUPYTER_REMOTE_DEV_GIT_PUSHER"
 
@@ -39,7 +41,11 @@ def refusals(user: str, updates: Iterable[str]) -> list[str]:
 
 
 def main() -> int:
-    problems = refusals(os.environ.get(PUSHER_ENV, ""), sys.stdin.read().splitlines())
+    updates = sys.stdin.read().splitlines()
+    problems = refusals(os.environ.get(PUSHER_ENV, ""), updates)
+    if not problems:
+        quarantine = os.environ.get("GIT_QUARANTINE_PATH")  # the pushed objects, not yet stored
+        problems = size_refusals(Limits.from_env(), updates, quarantine)
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

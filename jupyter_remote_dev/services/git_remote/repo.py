@@ -18,7 +18,12 @@ SAMPLE_FILES = {
 The team repository of the jupyter-remote-dev demo hub. Each user server keeps its
 `team-project/` folder in sync with the branch `remote-dev/<user>` (and merges `main`):
 edit a file in JupyterLab, press "Sync now" in the Remote dev sidebar, and the change is
-committed and pushed to your branch. Nobody else can push to it.
+committed and pushed to your branch. The hub refuses pushes to it made with anyone else's
+token.
+
+This demo hub runs every user under one OS account: it is not a security boundary. Any user's
+commands can read another user's files and server token (`/proc/<pid>/environ`) and push as
+them. Users are isolated on Kubernetes, where each server is its own pod.
 """,
     "analysis/summary.py": '''"""Summarise a small data set."""
 
@@ -37,7 +42,8 @@ exec {python} -m jupyter_remote_dev.services.git_remote.policy
 """
 
 
-def _git(*args: str, cwd: Path | None = None) -> None:
+def run_git(*args: str, cwd: Path | None = None) -> None:
+    """git with no user or system config; CalledProcessError (with stderr) if it fails."""
     env = {
         **os.environ,
         "LANG": "C",
@@ -63,15 +69,15 @@ def provision(root: Path) -> Path:
         return repo
     with tempfile.TemporaryDirectory(dir=root, prefix=".provision-") as scratch:
         bare, work = Path(scratch, REPO_NAME), Path(scratch, "work")
-        _git("init", "-q", "--bare", f"--initial-branch={MAIN}", str(bare))
-        _git("init", "-q", f"--initial-branch={MAIN}", str(work))
+        run_git("init", "-q", "--bare", f"--initial-branch={MAIN}", str(bare))
+        run_git("init", "-q", f"--initial-branch={MAIN}", str(work))
         for name, text in SAMPLE_FILES.items():
             path = work / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-        _git("add", "-A", cwd=work)
-        _git("commit", "-q", "-m", "Sample project", cwd=work)
-        _git("push", "-q", str(bare), f"{MAIN}:{MAIN}", cwd=work)
+        run_git("add", "-A", cwd=work)
+        run_git("commit", "-q", "-m", "Sample project", cwd=work)
+        run_git("push", "-q", str(bare), f"{MAIN}:{MAIN}", cwd=work)
         os.rename(bare, repo)
     return repo
 
@@ -82,7 +88,7 @@ def install_hooks(folder: Path) -> Path:
     hook = folder / "pre-receive"
     partial = folder / ".pre-receive.tmp"
     partial.write_text(HOOK.format(python=shlex.quote(sys.executable)))
-    partial.chmod(0o755)
+    partial.chmod(0o700)  # the hub's account runs it; nobody else needs to read it
     os.replace(partial, hook)
     return folder
 

@@ -1,4 +1,4 @@
-"""Wiring the spend meter into a one-machine JupyterHub config (``hub_config/local_config.py``)."""
+"""``configure(c, ...)``: the spend meter (and the spend view on it) in a one-machine hub config."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ import socket
 import sys
 from pathlib import Path
 
+from ...embedded.ports import free_port
 from ...hub.labels import CostLabels, label_value
+from ..compose import extend
+from ..spend_view import config as spend_view
 from .hub import SCOPES
 from .pricing import Rates
 
@@ -42,8 +45,14 @@ def user_label_value(spawner) -> str:
     return label_value(spawner.user.name)
 
 
-def configure_local_spend(
-    c, state_dir: Path, *, port: int = 0, interval: float | None = None, rates: Rates = Rates()
+def configure(
+    c,
+    state_dir: Path,
+    *,
+    port: int = 0,
+    interval: float | None = None,
+    rates: Rates = Rates(),
+    viewers: list[str] | None = None,
 ) -> str:
     """Add the spend meter to JupyterHub config ``c``; returns the URL it answers on.
 
@@ -54,7 +63,9 @@ def configure_local_spend(
       own hub token, with the "local estimate" note for the panel.
 
     Cost labels follow ``c.CostLabels`` (``user_label`` etc., as the KubeSpawner hooks do). The
-    sampling interval defaults to $JUPYTER_REMOTE_DEV_SPEND_INTERVAL, else 15 seconds.
+    sampling interval defaults to $JUPYTER_REMOTE_DEV_SPEND_INTERVAL, else 15 seconds. With
+    ``viewers`` (a list, maybe empty), also the team and admin spend view on this meter, where
+    ``viewers`` see every user (:func:`add_view`).
     """
     if interval is None:
         interval = float(os.environ.get("JUPYTER_REMOTE_DEV_SPEND_INTERVAL", "15"))
@@ -71,12 +82,9 @@ def configure_local_spend(
         "--team-group-pattern", labels.team_group_pattern,
         "--default-team", labels.default_team,
     ]  # fmt: skip
-    c.JupyterHub.services.append(
-        {"name": SERVICE_NAME, "url": url, "command": command, "display": False}
-    )
-    c.JupyterHub.load_roles.append(
-        {"name": SERVICE_NAME, "scopes": SCOPES, "services": [SERVICE_NAME]}
-    )
+    service = {"name": SERVICE_NAME, "url": url, "command": command, "display": False}
+    extend(c, "services", [service])
+    extend(c, "load_roles", [{"name": SERVICE_NAME, "scopes": SCOPES, "services": [SERVICE_NAME]}])
     c.Spawner.environment.update(
         {
             "JUPYTER_REMOTE_DEV_COST_BACKEND": "opencost",
@@ -87,4 +95,28 @@ def configure_local_spend(
             "JUPYTER_REMOTE_DEV_COST_NOTE": ESTIMATE_NOTE,
         }
     )
+    if viewers is not None:
+        add_view(c, url, viewers)
     return url
+
+
+def add_view(c, meter_url: str, viewers: list[str]) -> None:
+    """Add the team and admin spend view (:mod:`..spend_view`), reading the meter at ``meter_url``.
+
+    ``viewers`` see every user. The view authenticates to the meter with its own hub token, which
+    holds the spend scope (the meter then answers with every user), and reads the labels the meter
+    gives each server (``c.CostLabels``).
+    """
+    labels = CostLabels(config=c)
+    service = spend_view.configure(
+        c,
+        cost_backend="opencost",
+        cost_url=f"{meter_url}/services/{SERVICE_NAME}",
+        port=free_port(),
+        viewers=viewers,
+    )
+    service["command"] += [
+        "--SpendViewApp.hub_auth=True",
+        f"--SpendViewApp.user_label={labels.user_label}",
+        f"--SpendViewApp.team_label={labels.team_label}",
+    ]

@@ -5,6 +5,6 @@ same scope filtered ``!group=<team>`` (a team lead). The figures come from the K
 backend, cache and cost labels the sidebar already uses.
 """
 
-from .hubconfig import configure_spend_view
+from .config import configure as configure_spend_view
 
 __all__ = ["configure_spend_view"]

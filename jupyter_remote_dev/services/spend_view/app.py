@@ -16,7 +16,7 @@ import httpx
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import web
-from traitlets import Float, Unicode, default
+from traitlets import Bool, Float, Unicode, default
 from traitlets.config import Application
 
 from ...cost.backend import DIALECTS, AllocationBackend
@@ -55,6 +55,11 @@ class SpendViewApp(Application):
     athena_report_dir = Unicode(help="Folder of the weekly Athena reports ($..._ATHENA_DIR).").tag(
         config=True
     )
+    hub_auth = Bool(
+        False,
+        help="Send the service's own hub token to the backend: the embedded default's local meter "
+        "answers it with every user. Leave off for Kubecost or OpenCost (they would receive it).",
+    ).tag(config=True)
 
     @default("cost_backend")
     def _backend_default(self):
@@ -77,6 +82,7 @@ class SpendViewApp(Application):
         return None
 
     def backend(self) -> AllocationBackend:
+        """Every user's allocations by user and team, with the cluster's idle capacity."""
         return AllocationBackend(
             self.cost_backend,
             self.cost_url,
@@ -84,6 +90,8 @@ class SpendViewApp(Application):
             None,
             self.timeout,
             (self.team_label,),
+            token=os.environ.get("JUPYTERHUB_API_TOKEN", "") if self.hub_auth else "",
+            include_idle=True,
         )
 
     def make_app(self) -> web.Application:

@@ -6,12 +6,27 @@ from html import escape
 
 
 def money(value: float | None, currency: str) -> str:
-    return "n/a" if value is None else f"{value:,.2f} {escape(currency)}"
+    """``1,234.50 USD``; a non-zero amount that rounds to zero is ``<0.01 USD``, never none."""
+    if value is None:
+        return "n/a"
+    if 0 < abs(value) < 0.005:
+        return f"{'>-' if value < 0 else '<'}0.01 {escape(currency)}"
+    return f"{value:,.2f} {escape(currency)}"
 
 
 def change(value: float | None) -> str:
     """``+12%``, ``-3%``, or ``new`` when there was nothing the week before."""
     return "new" if value is None else f"{value:+.0%}"
+
+
+def team_name(team: str) -> str:
+    """A team as shown: ``no team`` for pods without the team label (``__unallocated__``)."""
+    return "no team" if team == "__unallocated__" else team
+
+
+def _percent(fraction: float | None) -> str:
+    """A share as ``42%``; ``n/a`` where nothing was requested."""
+    return "n/a" if fraction is None else f"{fraction:.0%}"
 
 
 def bars(rows: list[tuple[str, float]], currency: str) -> str:
@@ -35,9 +50,9 @@ def bars(rows: list[tuple[str, float]], currency: str) -> str:
 def _users_table(users: list[dict], currency: str) -> str:
     rows = "".join(
         f'<tr data-user="{escape(u["user"])}"><td>{escape(u["user"])}</td>'
-        f"<td>{escape(u['team'])}</td><td class=cost>{money(u['cost'], currency)}</td>"
+        f"<td>{escape(team_name(u['team']))}</td><td class=cost>{money(u['cost'], currency)}</td>"
         f"<td>{money(u['previous'], currency)}</td><td>{change(u['change'])}</td>"
-        f"<td>{u['efficiency']:.0%}</td><td>{'idle' if u['idle'] else ''}</td></tr>"
+        f"<td>{_percent(u['efficiency'])}</td><td>{'idle' if u['idle'] else ''}</td></tr>"
         for u in users
     )
     return (
@@ -97,7 +112,7 @@ svg text {{ font-size: 12px; }}
 <p>Total <strong id=total>{money(view["total"], currency)}</strong>, week
 {escape(view["previous_week"])}: <span id=previous-total>{money(previous, currency)}</span>
 ({trend}).</p>
-<h2>Per team</h2>{bars([(t["team"], t["cost"]) for t in view["teams"]], currency)}
+<h2>Per team</h2>{bars([(team_name(t["team"]), t["cost"]) for t in view["teams"]], currency)}
 <h2>Top spenders</h2>{bars([(u["user"], u["cost"]) for u in view["top_spenders"]], currency)}
 <h2>Idle servers</h2><p><span id=idle-cost>{money(idle["cost"], currency)}</span> spent by
 {idle["users"]} server(s) that used less than {

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from ...cost.model import number, sanitize_label_name
+from ...cost.model import number, requested_nothing, sanitize_label_name
 
 UNALLOCATED = "__unallocated__"
 
@@ -25,7 +25,7 @@ class UserSpend:
     team: str
     cost: float = 0.0
     previous: float = 0.0
-    efficiency: float = 0.0
+    efficiency: float | None = None
     idle: bool = False
 
     @property
@@ -41,8 +41,9 @@ class _Usage:
     weight: float = 0.0
 
     @property
-    def efficiency(self) -> float:
-        return self.weighted_efficiency / self.weight if self.weight else 0.0
+    def efficiency(self) -> float | None:
+        """Usage over request, None where nothing was requested (a local meter's servers)."""
+        return self.weighted_efficiency / self.weight if self.weight else None
 
 
 def iso_week(week: str) -> tuple[datetime, datetime]:
@@ -82,10 +83,12 @@ def _key_parts(key: str, labels: tuple[str, str]) -> tuple[str, str]:
     return values[0], values[1]
 
 
-def _usage(sets: list, labels: tuple[str, str]) -> tuple[dict[tuple[str, str], _Usage], float]:
-    """Usage per (user, team) over all sets, and the cluster's idle cost."""
+def _usage(
+    sets: list, labels: tuple[str, str]
+) -> tuple[dict[tuple[str, str], _Usage], float | None]:
+    """Usage per (user, team) over all sets, and the cluster's idle cost (None: not reported)."""
     usage: dict[tuple[str, str], _Usage] = {}
-    cluster_idle = 0.0
+    cluster_idle = None
     for allocation_set in sets:
         if not isinstance(allocation_set, dict):
             continue
@@ -94,11 +97,13 @@ def _usage(sets: list, labels: tuple[str, str]) -> tuple[dict[tuple[str, str], _
                 continue
             cost = number(item.get("totalCost"))
             if "__idle__" in key:
-                cluster_idle += cost
+                cluster_idle = (cluster_idle or 0.0) + cost
                 continue
             entry = usage.setdefault(_key_parts(key, labels), _Usage())
-            weight = number(item.get("cpuCost")) + number(item.get("ramCost"))
             entry.cost += cost
+            if requested_nothing(item):
+                continue
+            weight = number(item.get("cpuCost")) + number(item.get("ramCost"))
             entry.weighted_efficiency += number(item.get("totalEfficiency")) * weight
             entry.weight += weight
     return usage, cluster_idle
@@ -117,7 +122,9 @@ def build_view(
 
     A user's server counts as idle when its cost-weighted efficiency (usage over request) for the
     week is below ``idle_threshold``; the cost of idle servers is what those users' servers cost.
-    Cluster-wide figures (idle capacity, unlabelled pods) only go to viewers who see everyone.
+    A server that requested nothing (the local meter's) has no efficiency and is never called idle.
+    Idle capacity is None when the backend reported no ``__idle__``. Cluster-wide figures (idle
+    capacity, unlabelled pods) only go to viewers who see everyone.
     """
     now_usage, cluster_idle = _usage(current, labels)
     before_usage, cluster_idle_before = _usage(previous, labels)
@@ -128,7 +135,7 @@ def build_view(
             continue
         now, before = now_usage.get(key, _Usage()), before_usage.get(key, _Usage())
         users[key] = UserSpend(user, team, now.cost, before.cost, now.efficiency)
-        users[key].idle = now.cost > 0 and now.efficiency < idle_threshold
+        users[key].idle = now.cost > 0 and now.weight > 0 and now.efficiency < idle_threshold
     rows = sorted(users.values(), key=lambda row: (-row.cost, row.user))
     teams: dict[str, dict] = {}
     for row in rows:

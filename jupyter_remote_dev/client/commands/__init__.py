@@ -1,0 +1,1 @@
+"""The ``jupyter remote-dev`` subcommands, one module per command group, on :mod:`.base`."""

@@ -1,0 +1,5 @@
+import sys
+
+from .head import main
+
+sys.exit(main())

@@ -1,0 +1,71 @@
+"""Each hub service's ``configure(c, ...)`` adds to a hub config and keeps what it already holds."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from traitlets.config import Config
+
+from jupyter_remote_dev.services.git_remote import config as team_git
+from jupyter_remote_dev.services.ray_head import config as ray_head
+from jupyter_remote_dev.services.spend_meter import config as spend_meter
+from jupyter_remote_dev.services.spend_view import configure_spend_view
+
+SERVICES = ["git_remote", "ray_head", "spend_meter", "spend_view"]
+TEAM_GIT = "access:services!service=team-git"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_service_package_has_configure_in_config(name):
+    module = importlib.import_module(f"jupyter_remote_dev.services.{name}.config")
+    assert callable(module.configure)
+
+
+def platform_config() -> Config:
+    """A config a platform team wrote before calling ours."""
+    c = Config()
+    c.JupyterHub.services = [{"name": "theirs", "url": "http://127.0.0.1:1"}]
+    c.JupyterHub.load_roles = [
+        {"name": "user", "scopes": ["self", "read:users"]},
+        {"name": "ops", "scopes": ["admin:users"], "users": ["root"]},
+    ]
+    c.JupyterHub.custom_scopes = {"custom:theirs:read": {"description": "theirs"}}
+    c.Spawner.server_token_scopes = ["access:servers!server"]
+    c.Spawner.environment = {"THEIRS": "1"}
+    return c
+
+
+def test_configure_calls_keep_the_config_services_roles_and_scopes(tmp_path):
+    c = platform_config()
+    spend_meter.configure(c, tmp_path, port=10001, viewers=["admin"])
+    team_git.configure(c, tmp_path / "git", public_url="http://127.0.0.1:8000/", port=10002)
+    ray_head.configure(c, tmp_path / "ray", client_port=10003, dashboard_port=10004)
+    configure_spend_view(c, cost_backend="opencost", cost_url="http://cost", port=10005, name="v2")
+    names = [s["name"] for s in c.JupyterHub.services]
+    assert names == ["theirs", "spend-meter", "remote-dev-spend", "team-git", "ray-head", "v2"]
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert roles["user"]["scopes"] == ["self", "read:users", TEAM_GIT]
+    assert roles["ops"] == {"name": "ops", "scopes": ["admin:users"], "users": ["root"]}
+    assert {"spend-meter", "remote-dev-spend-viewers", "v2-viewers"} <= set(roles)
+    assert set(c.JupyterHub.custom_scopes) == {"custom:theirs:read", "custom:remote-dev:spend:read"}
+    assert c.Spawner.server_token_scopes == ["access:servers!server", TEAM_GIT]
+    env = c.Spawner.environment
+    assert env["THEIRS"] == "1" and env["RAY_ADDRESS"] == "ray://127.0.0.1:10003"
+    assert env["JUPYTER_REMOTE_DEV_COST_URL"] == "http://127.0.0.1:10001/services/spend-meter"
+    assert env["JUPYTER_REMOTE_DEV_GIT_REPO"].startswith("http://127.0.0.1:8000/services/team-git/")
+
+
+def test_configure_on_an_empty_config_starts_from_jupyterhubs_roles(tmp_path):
+    """Unset lists stay lazy (JupyterHub's own defaults are extended); the user role and the
+    server tokens start from JupyterHub's ``user`` and ``server`` roles."""
+    c = Config()
+    team_git.configure(c, tmp_path, public_url="http://127.0.0.1:8000/", port=10002)
+    (service,) = c.JupyterHub.services.get_value([])
+    assert service["name"] == "team-git" and service["url"] == "http://127.0.0.1:10002"
+    assert c.JupyterHub.load_roles.get_value([]) == [{"name": "user", "scopes": ["self", TEAM_GIT]}]
+    assert c.Spawner.server_token_scopes == [
+        "users:activity!user",
+        "access:servers!server",
+        TEAM_GIT,
+    ]
