@@ -14,7 +14,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from ..local_hub_support import free_port
+from jupyter_remote_dev.ray.local_head import free_port
 
 USER, PASSWORD = "mailer", "s3cret-pw"
 

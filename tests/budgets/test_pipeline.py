@@ -1,6 +1,6 @@
 """From allocation sets to alerts, messages and the sidebar answer.
 
-The OpenCost stand-in (tests/cost_standin.py, contracts.md example B moved to today) answers as
+The OpenCost stand-in (tests/support/cost_standin.py, contracts.md example B moved to today) answers as
 OpenCost does; a subclass scales one user's costs to advance their spend between ticks.
 """
 
@@ -22,7 +22,7 @@ from jupyter_remote_dev.budgets.spend import spend_by_user, spend_window
 from jupyter_remote_dev.budgets.store import BudgetStore
 from jupyter_remote_dev.cost.backend import AllocationBackend
 
-from ..cost_standin import CostStandIn
+from ..support.cost_standin import CostStandIn
 from .test_delivery import email_channel
 
 LABEL = "hub.jupyter.org/username"
