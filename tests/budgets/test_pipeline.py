@@ -1,7 +1,7 @@
 """From allocation sets to alerts, messages and the sidebar answer.
 
-The OpenCost stand-in (tests/support/cost_standin.py, contracts.md example B moved to today) answers as
-OpenCost does; a subclass scales one user's costs to advance their spend between ticks.
+The OpenCost stand-in (tests/support/cost_standin.py, contracts.md example B moved to today)
+answers as OpenCost does; a subclass scales one user's costs to advance their spend between ticks.
 """
 
 import asyncio
