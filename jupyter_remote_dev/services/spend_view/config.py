@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ...budgets.config import parse_budgets
+from ...budgets.config import BudgetConfig, parse_budgets
 from ..compose import add_custom_scope, extend, grant_servers, grant_users
 from .access import BUDGET_SCOPE, BUDGET_SCOPE_DESCRIPTION, SCOPE_DESCRIPTION, SPEND_SCOPE
 
@@ -50,6 +50,7 @@ def configure(
 
     Returns the service definition.
     """
+    parsed = None if budgets is None else parse_budgets(budgets)  # before anything is added
     access = f"access:services!service={name}"
     add_custom_scope(c, SPEND_SCOPE, SCOPE_DESCRIPTION)
     service = {
@@ -97,16 +98,16 @@ def configure(
         )
     extend(c, "services", [service])
     extend(c, "load_roles", roles)
-    if budgets is not None:
+    if parsed is not None:
         url = budget_url or service["url"]
-        configure_budgets(c, service, budgets, state_dir, alert_interval, url, team_leads or {})
+        configure_budgets(c, service, parsed, state_dir, alert_interval, url, team_leads or {})
     return service
 
 
 def configure_budgets(
     c,
     service: dict,
-    budgets: dict,
+    config: BudgetConfig,
     state_dir: str,
     interval: float,
     url: str,
@@ -118,7 +119,6 @@ def configure_budgets(
     The server token and the user's own tokens get ``custom:remote-dev:budget:read`` (read one's
     own budget) and access to the service.
     """
-    config = parse_budgets(budgets)
     name = service["name"]
     access = f"access:services!service={name}"
     add_custom_scope(c, BUDGET_SCOPE, BUDGET_SCOPE_DESCRIPTION)
