@@ -5,7 +5,7 @@ import pytest
 from jupyter_remote_dev.budgets.config import parse_budgets
 from jupyter_remote_dev.budgets.store import BudgetStore
 
-from .sinks import SmtpSink, WebhookSink
+from ..support.sinks import SmtpSink, WebhookSink
 
 
 class Clock:

@@ -13,7 +13,7 @@ from jupyter_remote_dev.budgets.channels import (
 )
 from jupyter_remote_dev.budgets.dispatch import Dispatcher, Outcome
 
-from .sinks import PASSWORD, USER
+from ..support.sinks import PASSWORD, USER
 
 MESSAGE = Message(
     "Your budget: 80 % used",

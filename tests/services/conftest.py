@@ -21,6 +21,7 @@ from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.summary import iso_week, last_complete_week
 
 from ..support.athena_sample import sample
+from ..support.sinks import WebhookSink
 from .team_cost_standin import TeamCostStandIn
 
 HUB_CONFIG = """
@@ -56,7 +57,8 @@ configure_spend_view(
         "users": {{"dave": 5}},
     }},
     state_dir={workdir!r},
-    alert_interval=3600,
+    alert_interval=2,
+    environment={{"JUPYTER_REMOTE_DEV_BUDGET_WEBHOOK": {webhook!r}}},
 )
 """
 
@@ -69,6 +71,7 @@ def hub(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("spendhub")
     week_start, _ = iso_week(last_complete_week(datetime.now(timezone.utc)))
     standin = TeamCostStandIn(week_start, week_start - timedelta(days=7)).start()
+    webhook = WebhookSink()  # the budget alerts' and digests' webhook
     athena = workdir / "athena" / "2026-W48"
     athena.mkdir(parents=True)
     report, rows = sample()  # a real report, as `jupyter remote-dev report athena` writes it
@@ -85,6 +88,7 @@ def hub(tmp_path_factory):
             cost_url=standin.url,
             athena=str(workdir / "athena"),
             workdir=str(workdir),
+            webhook=webhook.url,
             **passwords,
         )
     )
@@ -107,7 +111,13 @@ def hub(tmp_path_factory):
                     break
             assert time.monotonic() < deadline, (workdir / "hub.log").read_text()[-3000:]
             time.sleep(0.5)
-        yield {"url": url, "standin": standin, "log": workdir / "hub.log", **passwords}
+        yield {
+            "url": url,
+            "standin": standin,
+            "webhook": webhook,
+            "log": workdir / "hub.log",
+            **passwords,
+        }
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
@@ -118,6 +128,7 @@ def hub(tmp_path_factory):
             process.wait()
         log.close()
         standin.stop()
+        webhook.stop()
         # a hub that died early leaves its proxy (its own session) behind: the pid file names it
         with contextlib.suppress(OSError, ValueError):
             os.kill(int((workdir / "proxy.pid").read_text()), signal.SIGKILL)

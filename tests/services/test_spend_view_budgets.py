@@ -6,6 +6,8 @@ dave in team-b, carol leads team-a, admin sees everyone; a $10 default and dave'
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from .spend_support import logged_in
@@ -117,3 +119,23 @@ def test_a_post_without_the_xsrf_token_is_refused(sessions):
     )
     assert response.status_code in (302, 403)
     assert audit(sessions) == before
+
+
+def test_the_weekly_digest_reaches_the_webhook_once_per_reader(hub):
+    """The alert loop (every 2 s here) sends last week's digest for the admins (everyone: $20)
+    and for team-a's lead (alice and bob: $14), each once however many ticks pass."""
+
+    def digests():
+        return [b["text"] for b in hub["webhook"].bodies if "Spend digest" in b["text"]]
+
+    deadline = time.monotonic() + 30
+    while len(digests()) < 2:
+        assert time.monotonic() < deadline, hub["webhook"].bodies
+        time.sleep(0.5)
+    time.sleep(5)  # more ticks: nothing is sent twice
+    sent = digests()
+    assert len(sent) == 2
+    admins, team = sorted(sent, key=lambda text: "for team-a" in text)
+    assert "for admins: $20.00*" in admins.split("\n")[0]
+    assert "for team-a: $14.00*" in team.split("\n")[0]
+    assert "dave" in admins and "dave" not in team  # a lead's digest holds their group only

@@ -16,7 +16,7 @@ import httpx
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import web
-from traitlets import Bool, Float, Unicode, default
+from traitlets import Bool, Float, Instance, Unicode, default
 from traitlets.config import Application
 
 from ...budgets.scope import Actor
@@ -57,6 +57,7 @@ class SpendViewApp(Application):
     athena_report_dir = Unicode(help="Folder of the weekly Athena reports ($..._ATHENA_DIR).").tag(
         config=True
     )
+    cache = Instance(SingleFlightCache, help="A week's allocation sets, kept for ttl seconds.")
     hub_auth = Bool(
         False,
         help="Send the service's own hub token to the backend: the embedded default's local meter "
@@ -74,6 +75,10 @@ class SpendViewApp(Application):
     @default("athena_report_dir")
     def _athena_default(self):
         return _env("ATHENA_DIR")
+
+    @default("cache")
+    def _cache_default(self):
+        return SingleFlightCache(self.ttl)
 
     def problem(self) -> str | None:
         """Why the backend settings cannot be used, or None."""
@@ -98,12 +103,34 @@ class SpendViewApp(Application):
 
     budgets: BudgetService | None = None
 
+    async def week_view(self, week: str, allowed: set[str] | None) -> dict:
+        """The view of ISO ``week`` (ValueError if it is none) for a viewer who sees ``allowed``
+        users (None: everyone, with the cluster's figures); RemoteDevError from the backend."""
+        start, _ = iso_week(week)
+        previous = week_name(start - timedelta(days=7))
+        backend = self.backend()
+        current = await self.cache.get(week, lambda: backend.fetch_sets(window(week)))
+        before = await self.cache.get(previous, lambda: backend.fetch_sets(window(previous)))
+        result = build_view(
+            week,
+            current,
+            before,
+            (self.user_label, self.team_label),
+            lambda user, _team: allowed is None or user in allowed,
+            self.idle_threshold,
+            show_cluster=allowed is None,
+        )
+        result["currency"] = self.currency
+        result["previous_week"] = previous
+        report = latest_report(self.athena_report_dir)
+        result["athena"] = report.summary if report else None
+        return result
+
     def make_app(self) -> web.Application:
         prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
         settings = {
             "spend_view": self,
             "budgets": self.budgets,
-            "cache": SingleFlightCache(self.ttl),
             "cookie_secret": os.urandom(32),
             "xsrf_cookies": False,
         }
@@ -125,7 +152,7 @@ class SpendViewApp(Application):
             self.log.error("spend view not started: %s", problem)
             self.exit(1)
         url = urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102"))
-        self.budgets = BudgetService.from_env(self.backend, self.user_label)
+        self.budgets = BudgetService.from_env(self.backend, self.user_label, self.week_view)
         self.make_app().listen(url.port or 80, url.hostname or "127.0.0.1")
         self.log.info("spend view on %s", url.geturl())
         loop = asyncio.get_event_loop()
@@ -182,34 +209,15 @@ class _Base(HubOAuthenticated, web.RequestHandler):
     async def view(self, week: str | None) -> dict:
         seen = self.viewer()
         week = week or last_complete_week(datetime.now(timezone.utc))
+        allowed = None if seen.everyone else await self.members(seen)
         try:
-            start, _ = iso_week(week)
+            result = await self.app.week_view(week, allowed)
         except ValueError as error:
             raise web.HTTPError(400, str(error)) from None
-        previous = week_name(start - timedelta(days=7))
-        cache = self.settings["cache"]
-        backend = self.app.backend()
-        try:
-            current = await cache.get(week, lambda: backend.fetch_sets(window(week)))
-            before = await cache.get(previous, lambda: backend.fetch_sets(window(previous)))
         except RemoteDevError as error:
             raise web.HTTPError(error.status, str(error)) from None
-        allowed = None if seen.everyone else await self.members(seen)
-        result = build_view(
-            week,
-            current,
-            before,
-            (self.app.user_label, self.app.team_label),
-            lambda user, _team: allowed is None or user in allowed,
-            self.app.idle_threshold,
-            show_cluster=seen.everyone,
-        )
-        result["currency"] = self.app.currency
-        result["previous_week"] = previous
         result["viewer"] = self.current_user["name"]
         result["scope"] = "everyone" if seen.everyone else "filtered"
-        report = latest_report(self.app.athena_report_dir)
-        result["athena"] = report.summary if report else None
         return result
 
     def write_error(self, status_code, **kwargs):

@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,8 +23,10 @@ from jupyterhub.utils import url_path_join
 from ...budgets.book import BudgetBook
 from ...budgets.channels import EmailChannel, WebhookChannel
 from ...budgets.config import BudgetConfig, parse_budgets
+from ...budgets.digest import AtRisk, build_digest
 from ...budgets.dispatch import Dispatcher
 from ...budgets.notify import evaluate_and_notify
+from ...budgets.periods import ON_TRACK, project
 from ...budgets.rightsizing import accumulate, hints, items_by_key
 from ...budgets.scope import Actor
 from ...budgets.sidebar import budget_answer
@@ -34,6 +36,7 @@ from ...cost.backend import AllocationBackend
 from ...cost.cache import SingleFlightCache
 from ...cost.model import item_date, sanitize_label_name
 from .access import Visibility
+from .summary import last_complete_week
 
 log = logging.getLogger(__name__)
 HINT_DAYS = 7
@@ -115,6 +118,7 @@ class BudgetService:
         leads: dict[str, list[str]] | None = None,
         address_template: str = "",
         channels: list | None = None,
+        week_view: Callable[[str, set[str] | None], Awaitable[dict]] | None = None,
     ):
         self.book = BudgetBook(config, store)
         self.backend, self.user_label, self.groups = backend, user_label, groups
@@ -124,9 +128,11 @@ class BudgetService:
         self.dispatcher = Dispatcher(channels if channels is not None else channels_from_env())
         self.spend_cache: SingleFlightCache[list] = SingleFlightCache(min(interval, 60.0))
         self.task: asyncio.Task | None = None
+        self.week_view = week_view
+        self.last_spend: dict[str, dict[date, float]] = {}
 
     @classmethod
-    def from_env(cls, backend, user_label: str) -> BudgetService | None:
+    def from_env(cls, backend, user_label: str, week_view=None) -> BudgetService | None:
         """The service ``configure(c, budgets=...)`` asked for, or None when it asked for none."""
         spec = env("SPEND_BUDGETS")
         if not spec:
@@ -141,6 +147,7 @@ class BudgetService:
             float(env("SPEND_ALERT_INTERVAL", "600")),
             json.loads(env("SPEND_TEAM_LEADS", "{}")),
             env("SPEND_EMAIL_TEMPLATE"),
+            week_view=week_view,
         )
 
     # ----- reading -----
@@ -229,6 +236,8 @@ class BudgetService:
         while True:
             try:
                 await self.tick()
+                if self.week_view is not None:
+                    await self.digests(datetime.now(timezone.utc))
             except Exception as error:  # a bad tick (backend or hub down) waits for the next
                 log.warning("budget evaluation failed: %s", error)
             await asyncio.sleep(self.interval)
@@ -240,6 +249,7 @@ class BudgetService:
         """One evaluation: every user's and group's new alerts, recorded and queued."""
         spend = spend_by_user(await self.backend().fetch_sets(
             spend_window(datetime.now(timezone.utc))), self.user_label)  # fmt: skip
+        self.last_spend = spend
         alerts = evaluate_and_notify(
             self.book,
             spend,
@@ -252,3 +262,48 @@ class BudgetService:
         for alert in alerts:
             log.info("budget alert for %s %s: %s", alert.subject_kind, alert.subject, alert.text)
         return alerts
+
+    # ----- the weekly digest -----
+    async def digests(self, now: datetime) -> list[str]:
+        """The last complete week's digest for the admins and each group's leads, each sent once
+        (recorded in the alert ledger as ``digest``); returns the readers it went to now."""
+        week = last_complete_week(now)
+        members = await self.groups.members()
+        readers: list[tuple[str, set[str] | None, tuple[str, ...] | None]] = [
+            ("admins", None, None)
+        ]
+        for group, leads in sorted(self.leads.items()):
+            to = tuple(a for a in map(self.address_of, leads) if a)
+            readers.append((group, set(members.get(group, ())), to))
+        config, sent = self.book.current(), []
+        for reader, allowed, to in readers:
+            if any(a["period_start"] == week for a in self.book.store.alerts("digest", reader)):
+                continue
+            view = await self.week_view(week, allowed)
+            message = build_digest(
+                reader, view, self.at_risk(config, reader, allowed, members, now),
+                athena=view.get("athena"), currency=config.currency, to=to,
+            )  # fmt: skip
+            if self.book.store.claim_alert("digest", reader, week, "weekly", message.subject):
+                self.dispatcher.submit(message)
+                sent.append(reader)
+        return sent
+
+    def at_risk(self, config, reader, allowed, members, now) -> list[AtRisk]:
+        """Budgets of ``reader``'s users and groups that are not on track, projected from the
+        spend the loop's last evaluation read."""
+        risky = []
+        spend = self.last_spend
+        for user in sorted(spend):
+            resolved = config.resolve(user, [g for g, m in members.items() if user in m])
+            if resolved and (allowed is None or user in allowed):
+                risky.append(AtRisk("user", user, project(resolved.budget, spend[user], now)))
+        for group in sorted(members if allowed is None else [reader]):
+            budget = config.group_budget(group)
+            if budget is not None:
+                daily: dict = {}
+                for user in members.get(group, ()):
+                    for day, cost in spend.get(user, {}).items():
+                        daily[day] = daily.get(day, 0.0) + cost
+                risky.append(AtRisk("group", group, project(budget, daily, now)))
+        return [r for r in risky if r.status.state != ON_TRACK]
