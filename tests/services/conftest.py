@@ -16,13 +16,14 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from jupyter_remote_dev.budgets.spend import spend_window
 from jupyter_remote_dev.ray.local_head import free_port
 from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.summary import iso_week, last_complete_week
 
 from ..support.athena_sample import sample
 from ..support.sinks import WebhookSink
-from .team_cost_standin import TeamCostStandIn
+from .team_cost_standin import CURRENT, TeamCostStandIn
 
 HUB_CONFIG = """
 c = get_config()
@@ -59,8 +60,15 @@ configure_spend_view(
     state_dir={workdir!r},
     alert_interval=2,
     environment={{"JUPYTER_REMOTE_DEV_BUDGET_WEBHOOK": {webhook!r}}},
+    guard_rail={{"enabled": True, "large_cpu": 1}},
 )
+c.Spawner.cpu_limit = 2  # a large server for the guard rail (its large_cpu is 1)
 """
+
+
+def spend_start(now: datetime) -> datetime:
+    """The start of the window the budgets read (the earlier of month and week start)."""
+    return datetime.fromisoformat(spend_window(now).split(",")[0].replace("Z", "+00:00"))
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +79,8 @@ def hub(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("spendhub")
     week_start, _ = iso_week(last_complete_week(datetime.now(timezone.utc)))
     standin = TeamCostStandIn(week_start, week_start - timedelta(days=7)).start()
+    # this month's (and week's) spend so far: the week's figures again, dated at the window start
+    standin.weeks[spend_start(datetime.now(timezone.utc))] = CURRENT
     webhook = WebhookSink()  # the budget alerts' and digests' webhook
     athena = workdir / "athena" / "2026-W48"
     athena.mkdir(parents=True)

@@ -117,3 +117,24 @@ def test_spend_view_bad_budgets_fail_at_config_load(budgets, message):
         configure_spend_view(c, cost_backend="opencost", cost_url="http://cost", port=1,
                              budgets=budgets)  # fmt: skip
     assert "custom_scopes" not in c.JupyterHub and "services" not in c.JupyterHub
+
+
+def test_spend_view_guard_rail_is_off_by_default_and_chains_after_existing_hooks():
+    """Off: no hook. On: an API-only service holding the view's scope, and the hook run after the
+    config's own pre-spawn hook. Without budgets it is refused."""
+    off = Config()
+    configure_spend_view(off, cost_backend="opencost", cost_url="http://c", port=1, budgets={})
+    assert "pre_spawn_hook" not in off.Spawner and "pre_spawn_hook" not in off.KubeSpawner
+    c = platform_config()
+    c.KubeSpawner.pre_spawn_hook = theirs = lambda spawner: None
+    configure_spend_view(c, cost_backend="opencost", cost_url="http://c", port=1, budgets={},
+                         guard_rail={"enabled": True})  # fmt: skip
+    assert c.KubeSpawner.pre_spawn_hook.hooks[0] is theirs
+    assert c.KubeSpawner.pre_spawn_hook.hooks[1].__name__ == "budget_guard"
+    (guard,) = [s for s in c.JupyterHub.services if s["name"] == "remote-dev-spend-guard"]
+    assert len(guard["api_token"]) == 64 and "url" not in guard
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert roles["remote-dev-spend-guard"]["scopes"][0] == "custom:remote-dev:spend:read"
+    with pytest.raises(BudgetError, match="guard_rail needs budgets"):
+        configure_spend_view(Config(), cost_backend="opencost", cost_url="http://c", port=1,
+                             guard_rail={"enabled": True})  # fmt: skip

@@ -47,8 +47,8 @@ def test_a_user_reads_their_own_budget_only(sessions):
     alice = sessions["alice"]
     mine = alice.get(BUDGET).json()
     assert (mine["source"], mine["source_name"], mine["amount"]) == ("group", "team-a", 20.0)
-    assert mine["period"] == "month" and mine["state"] == "on_track"
-    assert mine["line"].startswith("$0.00 of $20.00 this month")
+    assert mine["period"] == "month" and mine["state"] in ("on_track", "will_exceed")
+    assert mine["spent"] == 10.0 and mine["line"].startswith("$10.00 of $20.00 this month")
     for other in ("bob", "dave"):
         response = alice.get(BUDGET, params={"user": other})
         assert response.status_code == 403
@@ -62,6 +62,26 @@ def test_a_user_cannot_set_budgets_and_nothing_changes(sessions):
     assert response.status_code == 403 and "scope" in response.json()["message"]
     assert audit(sessions) == before
     assert sessions["alice"].get(BUDGET).json()["amount"] == 20.0
+
+
+def test_the_guard_rail_refuses_a_large_server_once_the_budget_is_used_up(hub, sessions):
+    """Dave spent $6 of his $5: the hub's pre-spawn hook refuses his (2-CPU) server with the
+    view's message; small servers and Alice (within budget) are let through; leads may not ask."""
+    admin = sessions["admin"]
+    guard = "/services/remote-dev-spend/api/guard"
+    refusal = admin.get(guard, params={"user": "dave", "cpu": 2}).json()["refusal"]
+    assert refusal.startswith("Your budget of $5.00 a month (your own budget) is used up: $6.00")
+    assert "Running servers are not stopped." in refusal
+    assert admin.get(guard, params={"user": "dave", "cpu": 0.5}).json() == {"refusal": None}
+    assert admin.get(guard, params={"user": "alice", "cpu": 2}).json() == {"refusal": None}
+    assert admin.get(guard, params={"user": "dave", "cpu": "x"}).status_code == 400
+    assert sessions["carol"].get(guard, params={"user": "alice"}).status_code == 403
+    spawn = admin.post(
+        "/hub/api/users/dave/server",
+        headers={"X-XSRFToken": admin.cookies.get("_xsrf", path="/hub/")},
+    )
+    assert spawn.status_code >= 400
+    assert "Your budget of $5.00 a month" in hub["log"].read_text()
 
 
 def test_a_lead_reads_and_sets_within_their_group_only(sessions):

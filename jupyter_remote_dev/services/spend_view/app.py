@@ -19,6 +19,7 @@ from tornado import web
 from traitlets import Bool, Float, Instance, Unicode, default
 from traitlets.config import Application
 
+from ...budgets.guard import SpawnRequest
 from ...budgets.scope import Actor
 from ...cost.backend import DIALECTS, AllocationBackend
 from ...cost.cache import SingleFlightCache
@@ -141,6 +142,7 @@ class SpendViewApp(Application):
                 (url_path_join(prefix, "athena/report.html"), AthenaHandler),
                 (url_path_join(prefix, "api/budget"), BudgetHandler),
                 (url_path_join(prefix, "api/budgets"), BudgetsHandler),
+                (url_path_join(prefix, "api/guard"), GuardHandler),
                 (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
             ],
             **settings,
@@ -296,6 +298,27 @@ class BudgetsHandler(_Base):
                                                "#budgets"), status=303)  # fmt: skip
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(answer))
+
+
+class GuardHandler(_Base):
+    """GET api/guard?user=&kind=server|ray&cpu=&gpu=&profile=: the guard rail's refusal (or
+    null) for a spawn; for the hub's pre-spawn hook (an unfiltered spend scope only)."""
+
+    @web.authenticated
+    async def get(self):
+        if not self.viewer().everyone:
+            raise web.HTTPError(403, f"the guard rail needs the unfiltered {SPEND_SCOPE} scope")
+        kind = self.get_argument("kind", "server")
+        try:
+            cpu, gpu = float(self.get_argument("cpu", "0")), float(self.get_argument("gpu", "0"))
+        except ValueError:
+            raise web.HTTPError(400, "cpu and gpu must be numbers") from None
+        if kind not in ("server", "ray"):
+            raise web.HTTPError(400, "kind must be server or ray")
+        request = SpawnRequest(kind, cpu, gpu, self.get_argument("profile", ""))
+        refusal = await self.budgets.guard(self.get_argument("user"), request)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"refusal": refusal}))
 
 
 def change_of(body: bytes, form: dict | None) -> tuple[str, str, object]:

@@ -25,6 +25,7 @@ from ...budgets.channels import EmailChannel, WebhookChannel
 from ...budgets.config import BudgetConfig, parse_budgets
 from ...budgets.digest import AtRisk, build_digest
 from ...budgets.dispatch import Dispatcher
+from ...budgets.guard import GuardRail, SpawnRequest, check_spawn, parse_guard_rail
 from ...budgets.notify import evaluate_and_notify
 from ...budgets.periods import ON_TRACK, project
 from ...budgets.rightsizing import accumulate, hints, items_by_key
@@ -119,6 +120,7 @@ class BudgetService:
         address_template: str = "",
         channels: list | None = None,
         week_view: Callable[[str, set[str] | None], Awaitable[dict]] | None = None,
+        rail: GuardRail = GuardRail(),
     ):
         self.book = BudgetBook(config, store)
         self.backend, self.user_label, self.groups = backend, user_label, groups
@@ -129,6 +131,7 @@ class BudgetService:
         self.spend_cache: SingleFlightCache[list] = SingleFlightCache(min(interval, 60.0))
         self.task: asyncio.Task | None = None
         self.week_view = week_view
+        self.rail = rail
         self.last_spend: dict[str, dict[date, float]] = {}
 
     @classmethod
@@ -148,6 +151,7 @@ class BudgetService:
             json.loads(env("SPEND_TEAM_LEADS", "{}")),
             env("SPEND_EMAIL_TEMPLATE"),
             week_view=week_view,
+            rail=parse_guard_rail(json.loads(env("SPEND_GUARD_RAIL", "{}"))),
         )
 
     # ----- reading -----
@@ -220,6 +224,19 @@ class BudgetService:
         groups_of = await self.groups.groups_of()
         self.book.set(actor, kind, name, spec, groups_of)
         return await self.overview(actor)
+
+    async def guard(self, user: str, request: SpawnRequest) -> str | None:
+        """Why the guard rail refuses ``request`` for ``user`` now, or None."""
+        groups = (await self.groups.groups_of()).get(user, [])
+        config = self.book.current()
+        resolved = config.resolve(user, groups)
+        if resolved is None or not self.rail.enabled:
+            return None
+        daily = spend_by_user(await self.sets(), self.user_label).get(user, {})
+        status = project(resolved.budget, daily, datetime.now(timezone.utc))
+        return check_spawn(
+            self.rail, request, user, groups, resolved, status, self.leads, config.currency
+        )
 
     # ----- the alert loop -----
     def start(self) -> None:

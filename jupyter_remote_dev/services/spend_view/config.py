@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import sys
 
-from ...budgets.config import BudgetConfig, parse_budgets
+from ...budgets.config import BudgetConfig, BudgetError, parse_budgets
+from ...budgets.guard import parse_guard_rail
 from ..compose import add_custom_scope, extend, grant_servers, grant_users
+from . import guard
 from .access import BUDGET_SCOPE, BUDGET_SCOPE_DESCRIPTION, SCOPE_DESCRIPTION, SPEND_SCOPE
 
 SERVICE_NAME = "remote-dev-spend"
@@ -31,6 +33,7 @@ def configure(
     state_dir: str = "",
     alert_interval: float = 600.0,
     budget_url: str = "",
+    guard_rail: dict | None = None,
 ) -> dict:
     """Run the spend view as a JupyterHub service at ``/services/<name>/`` on 127.0.0.1:``port``.
 
@@ -47,10 +50,15 @@ def configure(
         and every user server's sidebar reads its user's budget (:func:`configure_budgets`).
     state_dir : where the view keeps ``budgets.sqlite`` (changes, audit, alert ledger).
     budget_url : the service as the user servers reach it (default: its loopback URL).
+    guard_rail : off by default; ``{"enabled": True, "large_cpu": 4, "large_gpu": 1}`` refuses
+        large servers to users whose budget is used up (:mod:`.guard`), never stopping one.
 
     Returns the service definition.
     """
     parsed = None if budgets is None else parse_budgets(budgets)  # before anything is added
+    rail = parse_guard_rail(guard_rail)
+    if rail.enabled and parsed is None:
+        raise BudgetError("guard_rail needs budgets=...")
     access = f"access:services!service={name}"
     add_custom_scope(c, SPEND_SCOPE, SCOPE_DESCRIPTION)
     service = {
@@ -101,6 +109,9 @@ def configure(
     if parsed is not None:
         url = budget_url or service["url"]
         configure_budgets(c, service, parsed, state_dir, alert_interval, url, team_leads or {})
+        service["environment"]["JUPYTER_REMOTE_DEV_SPEND_GUARD_RAIL"] = json.dumps(guard_rail or {})
+    if rail.enabled:
+        guard.install(c, service)
     return service
 
 
