@@ -7,6 +7,7 @@ dave in team-b, carol leads team-a, admin sees everyone; a $10 default and dave'
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from .spend_support import logged_in
 pytestmark = pytest.mark.e2e
 BUDGET = "/services/remote-dev-spend/api/budget"
 BUDGETS = "/services/remote-dev-spend/api/budgets"
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parents[1] / "artifacts"
 
 
 def post(client, kind: str, name: str, budget):
@@ -159,3 +162,40 @@ def test_the_weekly_digest_reaches_the_webhook_once_per_reader(hub):
     assert "for admins: $20.00*" in admins.split("\n")[0]
     assert "for team-a: $14.00*" in team.split("\n")[0]
     assert "dave" in admins and "dave" not in team  # a lead's digest holds their group only
+
+
+@pytest.mark.browser
+def test_the_budget_editor_in_chromium(hub):
+    """The admin sets Bob's budget with the page's form (the hub's XSRF token in it); the page
+    comes back with it in the table and the change in the list."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.set_default_timeout(30_000)
+        page.goto(f"{hub['url']}/hub/login?next=/services/remote-dev-spend/")
+        page.fill("#username_input", "admin")
+        page.fill("#password_input", hub["admin_password"])
+        page.click("#login_submit")
+        editor = page.locator("#budget-editor")
+        editor.wait_for()
+        editor.locator('select[name="kind"]').select_option("user")
+        editor.locator('input[name="name"]').fill("bob")
+        editor.locator('input[name="amount"]').fill("12.5")
+        editor.locator('select[name="period"]').select_option("week")
+        editor.get_by_role("button", name="Set budget").click()
+        row = page.locator('tr[data-budget="user:bob"]')
+        row.wait_for()
+        assert row.inner_text().split("\t")[-1].strip() == "12.5 a week"
+        assert (
+            "admin set user bob from none to 12.5 a week"
+            in page.locator("#budget-audit").inner_text()
+        )
+        alerts = page.locator("#budget-alerts").inner_text()
+        assert "user dave (100 %): You have spent $6.00 of $5.00 this month" in alerts
+        assert "digest admins (weekly): Spend digest" in alerts
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "spend-view-budgets.png"), full_page=True)
+        browser.close()

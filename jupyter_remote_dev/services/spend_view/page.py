@@ -86,6 +86,13 @@ def _budget(entry: dict | None) -> str:
     return f"{entry['amount']:g} a {entry['period']}" if entry else "none"
 
 
+def _level(level: str) -> str:
+    """An alert's level as shown: ``80 %``, ``projected to exceed``, ``weekly`` (a digest)."""
+    return (
+        f"{level} %" if level.isdigit() else {"projected": "projected to exceed"}.get(level, level)
+    )
+
+
 def _budgets(data: dict | None, xsrf: str) -> str:
     """Budgets in effect, the editor (a form posting to ``api/budgets``), changes and alerts."""
     if data is None:
@@ -110,8 +117,8 @@ def _budgets(data: dict | None, xsrf: str) -> str:
         for a in data["audit"]
     )
     alerts = "".join(
-        f"<li>{escape(a['at'])}: {escape(a['subject_kind'])} {escape(a['subject'])}: "
-        f"{escape(a['message'])}</li>"
+        f"<li>{escape(a['at'])}: {escape(a['subject_kind'])} {escape(a['subject'])} "
+        f"({escape(_level(a['level']))}): {escape(a['message'])}</li>"
         for a in data["alerts"]
     )
     return f"""<h2 id=budgets>Budgets ({escape(config["currency"])})</h2>
