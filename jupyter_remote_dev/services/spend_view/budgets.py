@@ -162,14 +162,18 @@ class BudgetService:
             lambda: self.backend().fetch_sets(spend_window(datetime.now(timezone.utc))),
         )
 
-    def user_items(self, sets: list, user: str, since: date) -> list[tuple[str, dict]]:
-        prefix = sanitize_label_name(self.user_label) + "="
-        return [
-            (user, item)
-            for key, item in items_by_key(sets)
-            if key.split("/", 1)[0].removeprefix(prefix) == user
-            and (item_date(item) or since) >= since
-        ]
+    def hints_for(self, sets: list, users: set[str] | None, now: datetime) -> list:
+        """Right-sizing hints per user of ``users`` (None: everyone) from the last week's items."""
+        prefix, since = (
+            sanitize_label_name(self.user_label) + "=",
+            (now - timedelta(HINT_DAYS)).date(),
+        )
+        items = []
+        for key, item in items_by_key(sets):
+            user = key.split("/", 1)[0].removeprefix(prefix)
+            if (users is None or user in users) and (item_date(item) or since) >= since:
+                items.append((user, item))
+        return hints(accumulate(items))
 
     async def status(self, actor: Actor, user: str) -> dict:
         """``user``'s budget, spend, projection, this period's alerts and hints (the sidebar's
@@ -181,7 +185,7 @@ class BudgetService:
         now = datetime.now(timezone.utc)
         sets = await self.sets()
         daily = spend_by_user(sets, self.user_label).get(user, {})
-        found = hints(accumulate(self.user_items(sets, user, (now - timedelta(HINT_DAYS)).date())))
+        found = self.hints_for(sets, {user}, now)
         return budget_answer(
             resolved,
             [{"date": day.isoformat(), "total": cost} for day, cost in daily.items()],
@@ -299,6 +303,7 @@ class BudgetService:
             view = await self.week_view(week, allowed)
             message = build_digest(
                 reader, view, self.at_risk(config, reader, allowed, members, now),
+                self.hints_for(await self.sets(), allowed, now),
                 athena=view.get("athena"), currency=config.currency, to=to,
             )  # fmt: skip
             if self.book.store.claim_alert("digest", reader, week, "weekly", message.subject):
