@@ -32,11 +32,6 @@ def period_window(period: str, now: datetime) -> tuple[datetime, datetime]:
     raise ValueError(f"period must be month or week, got {period!r}")
 
 
-def report_window(period: str) -> str:
-    """The cost report window that covers the period so far (``7d`` holds any ISO week's days)."""
-    return {"month": "month", "week": "7d"}[period]
-
-
 def daily_totals(daily: Iterable[Mapping]) -> dict[date, float]:
     """``[{"date": "2026-12-01", "total": 1.2}, ...]`` (the cost report's form) as a dict."""
     totals: dict[date, float] = {}

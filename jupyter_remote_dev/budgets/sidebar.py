@@ -20,8 +20,9 @@ def budget_answer(
 ) -> dict:
     """The JSON for ``GET .../budget``: ``{"configured": False}`` when no budget applies.
 
-    ``daily`` is the cost report's ``daily`` list for ``report_window(period)``; ``alerts`` the
-    user's own recorded alerts (``BudgetStore.alerts("user", name)``), shown as notifications.
+    ``daily`` is the user's daily spend (``[{"date", "total"}]``) covering the period;
+    ``alerts`` the user's own recorded alerts (``BudgetStore.alerts("user", name)``), shown as
+    notifications.
     """
     if resolved is None:
         return {"configured": False}

@@ -13,7 +13,6 @@ from jupyter_remote_dev.budgets.periods import (
     describe,
     period_window,
     project,
-    report_window,
 )
 
 
@@ -44,11 +43,10 @@ def test_period_window(period, now, start, end):
     assert period_window(period, now) == (start, end)
 
 
-def test_unknown_period_and_report_windows():
-    """Only month and week; the cost report window that covers each."""
+def test_unknown_period():
+    """Only month and week."""
     with pytest.raises(ValueError, match="period must be month or week"):
         period_window("day", utc(2026, 1, 1))
-    assert report_window("month") == "month" and report_window("week") == "7d"
 
 
 def days(start: date, amounts):
