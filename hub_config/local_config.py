@@ -30,7 +30,7 @@ import os
 import shutil
 from pathlib import Path
 
-from jupyter_remote_dev.embedded import banner, hub, ports, state
+from jupyter_remote_dev.embedded import banner, demo, hub, ports, state
 from jupyter_remote_dev.services.git_remote import config as team_git
 from jupyter_remote_dev.services.ray_head import config as ray_head
 from jupyter_remote_dev.services.spend_meter import config as spend_meter
@@ -58,8 +58,9 @@ c.JupyterHub.load_roles = []
 
 # Spend: a local OpenCost pricing each server's process tree at OpenCost's default rates, read by
 # the servers' ordinary OpenCost backend (issue 15); and the team and admin spend view on it, where
-# the demo admins see every user (issue 20).
-spend_meter.configure(c, hub_dir, viewers=login.admins)
+# the demo admins see every user (issue 20), with a demo budget small enough that burning CPU for
+# a minute crosses its 50 % alert (issue 25; the sidebar shows it, the admin's view lists alerts).
+spend_meter.configure(c, hub_dir, viewers=login.admins, budgets=demo.budgets())
 # The meter asks the hub for the running servers every few seconds: keep those routine successes
 # out of the hub's log, so the start-up banner stays the last thing a user sees.
 banner.quiet_service_polls(spend_meter.SERVICE_NAME)

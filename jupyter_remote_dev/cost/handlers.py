@@ -1,4 +1,5 @@
-"""GET cost?window=...: this server's user's spend, from Kubecost or OpenCost."""
+"""GET cost?window=...: this server's user's spend, from Kubecost or OpenCost; GET cost/budget:
+their budget status, from the spend view."""
 
 from __future__ import annotations
 
@@ -22,4 +23,15 @@ class CostHandler(RemoteDevHandler):
         self.write_json(await self.cost_service.report(window))
 
 
-default_handlers = [(api_path("cost"), CostHandler)]
+class CostBudgetHandler(RemoteDevHandler):
+    """The server's own user's budget, asked of the spend view with the server's own token."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        self.write_json(await self.cost_service.budget())
+
+
+default_handlers = [(api_path("cost"), CostHandler), (api_path("cost/budget"), CostBudgetHandler)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import httpx
+
 from ..errors import RemoteDevError
 from .backend import DIALECTS, AllocationBackend
 from .cache import SingleFlightCache
@@ -26,6 +28,8 @@ class CostServiceConfig:
     note: str = ""
     hub_auth: bool = False
     token: str = field(default="", repr=False)
+    budget_url: str = ""
+    server_token: str = field(default="", repr=False)
 
     def problem(self) -> str | None:
         """Why these settings cannot be used, or None when they can."""
@@ -73,6 +77,7 @@ class CostService:
                 token=settings.token,
             )
         self.cache: SingleFlightCache[dict] = SingleFlightCache(settings.ttl)
+        self.budget_cache: SingleFlightCache[dict] = SingleFlightCache(min(settings.ttl, 60.0))
 
     @property
     def configured(self) -> bool:
@@ -91,6 +96,36 @@ class CostService:
         if self.problem is not None:
             return {"configured": False, "message": self.problem}
         return await self.cache.get(window, lambda: self._load(window))
+
+    async def budget(self) -> dict:
+        """This server's user's budget status from the spend view (``configured: false`` when
+        none is configured), asked with the server's own hub token; 502/504 when it fails."""
+        if not self.settings.budget_url or not self.settings.server_token:
+            return {"configured": False}
+        return await self.budget_cache.get("budget", self._load_budget)
+
+    async def _load_budget(self) -> dict:
+        headers = {"Authorization": f"token {self.settings.server_token}"}
+        url = self.settings.budget_url
+        try:
+            async with httpx.AsyncClient(timeout=self.settings.timeout, headers=headers) as client:
+                response = await client.get(url)
+        except httpx.TimeoutException:
+            raise RemoteDevError("the spend view did not answer in time", status=504) from None
+        except httpx.HTTPError as error:
+            reason = str(error) or type(error).__name__
+            raise RemoteDevError(f"the spend view is unreachable: {reason}", status=502) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if response.status_code != 200 or not isinstance(answer, dict):
+            message = answer.get("message") if isinstance(answer, dict) else None
+            raise RemoteDevError(
+                f"the spend view answered HTTP {response.status_code}: {message or 'no message'}",
+                status=502,
+            )
+        return answer
 
     async def _load(self, window: str) -> dict:
         sets = await self.backend.fetch_sets(window)

@@ -80,6 +80,18 @@ class CostSettings(HasTraits):
         Default: $JUPYTER_REMOTE_DEV_COST_NOTE.""",
     )
 
+    cost_budget_url = Unicode(
+        config=True,
+        help="""URL of the spend view's ``api/budget`` (``configure_spend_view(c, budgets=...)``
+        sets it): GET cost/budget asks it for this server's user's budget with the server's own
+        JupyterHub API token. Empty: no budget line.
+        Default: $JUPYTER_REMOTE_DEV_COST_BUDGET_URL.""",
+    )
+
+    @default("cost_budget_url")
+    def _cost_budget_url_default(self):
+        return os.environ.get("JUPYTER_REMOTE_DEV_COST_BUDGET_URL", "")
+
     @default("cost_backend")
     def _cost_backend_default(self):
         return os.environ.get("JUPYTER_REMOTE_DEV_COST_BACKEND", "").strip().lower()
@@ -132,5 +144,7 @@ class CostSettings(HasTraits):
                 note=self.cost_estimate_note,
                 hub_auth=self.cost_hub_auth,
                 token=hub_token,
+                budget_url=self.cost_budget_url,
+                server_token=os.environ.get("JUPYTERHUB_API_TOKEN", ""),
             )
         )

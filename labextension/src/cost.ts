@@ -2,6 +2,7 @@
  * The spend section: total for the chosen window, breakdown, daily chart, efficiency, freshness.
  */
 
+import { BudgetLine } from './budget';
 import { breakdownBar, dailyChart, efficiencyMeter } from './chart';
 import { h, notice, section } from './dom';
 import { formatAge, formatEfficiency, formatMoney } from './format';
@@ -20,6 +21,7 @@ export const WINDOWS: [string, string][] = [
 export class CostSection {
   readonly node: HTMLElement;
   private readonly body: HTMLElement;
+  readonly budget = new BudgetLine();
   private readonly select: HTMLSelectElement;
   private report: ICostReport | null = null;
   private generation = 0;
@@ -41,6 +43,7 @@ export class CostSection {
     const parts = section('cost', 'Spend', [this.select, refresh]);
     this.node = parts.node;
     this.body = parts.body;
+    this.node.insertBefore(this.budget.node, this.body);
   }
 
   get window(): string {
@@ -51,6 +54,7 @@ export class CostSection {
   async refresh(): Promise<void> {
     const generation = ++this.generation;
     const window = this.window;
+    void this.budget.refresh();
     if (!this.report || this.report.window !== window) {
       this.setState('loading', notice('loading', 'Loading spend…'));
     } else {

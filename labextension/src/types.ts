@@ -72,3 +72,30 @@ export interface IRayJob {
 }
 
 export type Maybe<T> = T | INotConfigured;
+
+/** GET cost/budget: this server's user's budget, from the spend view (docs/budgets.md). */
+export interface IBudgetAlert {
+  at: string;
+  level: string;
+  message: string;
+}
+
+export interface IBudgetStatus {
+  configured: true;
+  currency: string;
+  source: 'user' | 'group' | 'default';
+  source_name: string | null;
+  amount: number;
+  period: 'month' | 'week';
+  period_start: string;
+  period_end: string;
+  spent: number;
+  projected: number;
+  percent: number | null;
+  state: 'on_track' | 'will_exceed' | 'exceeded';
+  exceeds_on: string | null;
+  line: string;
+  /** This period's alerts, newest first. */
+  alerts: IBudgetAlert[];
+  hints: { name: string; unused: number; message: string }[];
+}

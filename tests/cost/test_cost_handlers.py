@@ -5,6 +5,8 @@ import json
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from jupyter_remote_dev.embedded.ports import free_port
+
 from ..support.cost_standin import CostStandIn
 from ..support.openapi_check import assert_response_matches
 
@@ -134,3 +136,35 @@ async def test_cost_handler_feature_flag_on_when_configured(jp_fetch):
     """info lists cost as enabled when a backend is configured."""
     info = json.loads((await jp_fetch("remote-dev", "api", "info")).body)
     assert info["features"]["cost"] is True
+
+
+async def fetch_budget(jp_fetch):
+    """GET cost/budget, returning the response whatever its status."""
+    try:
+        return await jp_fetch("remote-dev", "api", "cost", "budget")
+    except HTTPClientError as error:
+        return error.response
+
+
+async def test_cost_budget_without_a_budget_url_is_not_configured(jp_fetch):
+    """No spend view with budgets on this hub: 200 configured:false, valid per openapi."""
+    response = await fetch_budget(jp_fetch)
+    assert response.code == 200 and json.loads(response.body) == {"configured": False}
+    assert_response_matches(response, "GET", "/cost/budget")
+
+
+@pytest.fixture
+def server_token(monkeypatch):
+    """The server's own hub token, as the hub sets it (before the server starts)."""
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "server-token")
+
+
+@pytest.mark.parametrize(
+    "remote_dev_config", [{"cost_budget_url": f"http://127.0.0.1:{free_port()}/api/budget"}]
+)
+async def test_cost_budget_view_down_is_502(server_token, jp_fetch, remote_dev_config):
+    """A spend view that does not answer is a 502 naming it (the token is the server's own)."""
+    response = await fetch_budget(jp_fetch)
+    assert response.code == 502
+    assert "the spend view is unreachable" in json.loads(response.body)["message"]
+    assert_response_matches(response, "GET", "/cost/budget")

@@ -53,6 +53,9 @@ def hub(tmp_path_factory):
     admin_password = secrets.token_hex(20)
     env = {
         "JUPYTER_REMOTE_DEV_SPEND_INTERVAL": "1",
+        # a demo budget the 3 s burn below crosses, evaluated every 2 s (issue 25)
+        "JUPYTER_REMOTE_DEV_DEMO_BUDGET": "0.00003",
+        "JUPYTER_REMOTE_DEV_BUDGET_INTERVAL": "2",
         "JUPYTER_REMOTE_DEV_DEMO_ADMIN_PASSWORD": admin_password,
     }
     with local_hub(tmp_path_factory.mktemp("spend-hub"), ray=False, env=env) as running:
@@ -112,6 +115,31 @@ def test_cost_after_burning_cpu_is_a_local_estimate(hub):
     assert refused.status_code == 401 and refused.json()["data"] is None
     bob_on_alice = httpx.get(api + "cost", headers=bob, timeout=10)
     assert bob_on_alice.status_code == 403
+
+
+def test_the_demo_budget_alerts_alice_in_her_server_and_in_the_admins_view(hub):
+    """After the burn, Alice's server (asking the view with its own token) shows her budget used
+    and an alert; the admin's view lists that alert, recorded once."""
+    api = f"{hub['url']}user/alice/remote-dev/api/"
+    alice = token(hub, "alice")
+
+    def alerted():
+        answer = httpx.get(api + "cost/budget", headers=alice, timeout=30)
+        assert answer.status_code == 200, answer.text
+        return answer.json() if answer.json().get("alerts") else None
+
+    budget = wait_for(alerted, 150, "the demo budget's alert reaches Alice's server")
+    assert (budget["source"], budget["amount"], budget["period"]) == ("default", 3e-05, "month")
+    assert budget["spent"] > 0 and budget["state"] in ("will_exceed", "exceeded")
+    assert budget["line"].startswith("$0.00 of $0.00 this month")  # tiny amounts, as USD
+    assert {a["level"] for a in budget["alerts"]} <= {"50", "80", "100", "projected"}
+    view = f"{hub['url']}services/remote-dev-spend/api/budgets"
+    listed = httpx.get(view, headers=token(hub, "admin"), timeout=30)
+    assert listed.status_code == 200, listed.text
+    alices = [a for a in listed.json()["alerts"] if a["subject"] == "alice"]
+    assert [a["level"] for a in alices] == [a["level"] for a in budget["alerts"]]
+    refused = httpx.get(view, headers=alice, timeout=30)  # a user has no view of others'
+    assert refused.status_code == 403
 
 
 def spend_view_token(hub) -> dict:

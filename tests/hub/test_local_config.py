@@ -40,7 +40,12 @@ def test_local_config_binds_loopback_and_uses_the_shared_password(monkeypatch, t
     assert "RAY_ADDRESS" not in spawner_env(c)
     assert spawner_env(c)["JUPYTER_REMOTE_DEV_GIT_UPSTREAM"] == "main"
     (user_role,) = [r for r in c.JupyterHub.load_roles if r["name"] == "user"]
-    assert user_role["scopes"] == ["self", "access:services!service=team-git"]
+    assert user_role["scopes"] == [
+        "self",
+        "custom:remote-dev:budget:read",  # the demo budget: read one's own (issue 25)
+        "access:services!service=remote-dev-spend",
+        "access:services!service=team-git",
+    ]
     assert "access:services!service=team-git" in c.Spawner.server_token_scopes
     assert c.JupyterHub.db_url == f"sqlite:///{tmp_path / 'state' / 'jupyterhub.sqlite'}"
 
@@ -163,3 +168,25 @@ def test_local_config_runs_the_spend_view_for_a_demo_admin(monkeypatch, tmp_path
         r for r in others.JupyterHub.load_roles if r["name"] == "remote-dev-spend-viewers"
     ]
     assert viewers["users"] == ["ops", "root"]
+
+
+def test_local_config_has_a_demo_budget_the_sidebar_reads(monkeypatch, tmp_path):
+    """The demo budget ($0.001 a month for everyone, a minute of CPU at the meter's rates) is in
+    the view, kept in the state folder, evaluated every 30 s; the servers read it; off is off."""
+    c = load(monkeypatch, tmp_path, JUPYTER_REMOTE_DEV_LOCAL_RAY="0")
+    (view,) = [s for s in c.JupyterHub.services if s["name"] == "remote-dev-spend"]
+    env = view["environment"]
+    assert json.loads(env["JUPYTER_REMOTE_DEV_SPEND_BUDGETS"])["default"] == {
+        "amount": 0.001,
+        "period": "month",
+    }
+    assert env["JUPYTER_REMOTE_DEV_SPEND_STATE_DIR"] == str(tmp_path / "state")
+    assert env["JUPYTER_REMOTE_DEV_SPEND_ALERT_INTERVAL"] == "30.0"
+    assert spawner_env(c)["JUPYTER_REMOTE_DEV_COST_BUDGET_URL"] == (
+        f"{view['url']}/services/remote-dev-spend/api/budget"
+    )
+    assert "custom:remote-dev:budget:read" in c.Spawner.server_token_scopes
+    off = load(monkeypatch, tmp_path, JUPYTER_REMOTE_DEV_DEMO_BUDGET="off")
+    assert "JUPYTER_REMOTE_DEV_COST_BUDGET_URL" not in spawner_env(off)
+    with pytest.raises(ValueError, match="JUPYTER_REMOTE_DEV_DEMO_BUDGET must be an amount"):
+        load(monkeypatch, tmp_path, JUPYTER_REMOTE_DEV_DEMO_BUDGET="lots")

@@ -9,12 +9,12 @@ Screenshots land in tests/artifacts/.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -444,3 +444,59 @@ def test_not_configured_detail_never_breaks_a_name(page, lab):
     names = detail.locator("code").all_inner_texts()
     assert names == ["JUPYTER_REMOTE_DEV_COST_BACKEND", "cost_backend"]
     screenshot(page, "panel-not-configured.png")
+
+
+def budget_status() -> dict:
+    """GET cost/budget as the spend view answers it (its own ``budget_answer``): $42 of a $200
+    group budget this month, spent over the last three days (so it will exceed), one alert this
+    period and a right-sizing hint."""
+    from jupyter_remote_dev.budgets.config import Budget, Resolved
+    from jupyter_remote_dev.budgets.periods import period_window
+    from jupyter_remote_dev.budgets.rightsizing import accumulate, hints
+    from jupyter_remote_dev.budgets.sidebar import budget_answer
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start = period_window("month", now)[0]
+    days = [d for d in (now.date() - datetime.timedelta(n) for n in range(3)) if d >= start.date()]
+    daily = [{"date": d.isoformat(), "total": 42 / len(days)} for d in days]
+    message = "You have spent $42.00 of $200.00 this month."
+    alert = {"at": now.isoformat(timespec="seconds"), "level": "80", "message": message}
+    alert["period_start"] = start.isoformat()
+    usage = {"minutes": 600, "cpuCost": 20.0}
+    usage.update(cpuCoreRequestAverage=4, cpuCoreUsageAverage=0.3)
+    found = hints(accumulate([("alice", usage)]))
+    return budget_answer(
+        Resolved(Budget(200), "group", "team-a"), daily, now, "USD", [alert], found
+    )
+
+
+def test_panel_budget_line_projection_hint_and_one_notification(page, lab):
+    """Without a budget the line is absent; with one (the spend view's answer): "$42.00 of
+    $200.00 this month", when it will run out, the hint, and the alert as one notification that
+    a reload does not repeat."""
+    budget_line = page.locator(".jp-RemoteDev-budget")
+    open_panel(page, lab)
+    page.locator('.jp-RemoteDev-cost[data-state="ready"]').wait_for()
+    assert (
+        budget_line.get_attribute("hidden") == ""
+    )  # this server has no budget (configured: false)
+    status = budget_status()
+    assert status["state"] == "will_exceed"
+    page.route(re.compile(r"/remote-dev/api/cost/budget(\?[0-9]*)?$"), lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(status)))  # fmt: skip
+    open_panel(page, lab)
+    page.locator('.jp-RemoteDev-budget[data-budget-state="will_exceed"]').wait_for()
+    assert page.locator(".jp-RemoteDev-budgetLine").inner_text() == "$42.00 of $200.00 this month"
+    day = datetime.date.fromisoformat(status["exceeds_on"])
+    state = page.locator(".jp-RemoteDev-budgetState").inner_text()
+    assert state == f"will exceed around {day.day} {day:%B}"
+    hint = page.locator(".jp-RemoteDev-budgetHint").inner_text()
+    assert hint.startswith("requested 4 CPU, used 0.3 on average this week: about $18.50 of the")
+    toast = page.locator(".jp-toast-message", has_text="You have spent $42.00 of $200.00")
+    toast.wait_for()
+    assert toast.count() == 1
+    screenshot(page, "panel-budget.png")
+    page.reload()
+    page.locator('.jp-RemoteDev-budget[data-budget-state="will_exceed"]').wait_for()
+    page.wait_for_timeout(1500)
+    assert toast.count() == 0  # seen once in this browser: not shown again

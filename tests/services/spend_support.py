@@ -1,9 +1,11 @@
-"""A real process tree that burns CPU on request, for the spend meter's tests."""
+"""A real process tree that burns CPU on request (the spend meter's tests), and a hub login."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+import httpx
 
 #: The tree's root: on each line read, runs a child that burns N CPU seconds and is reaped
 #: ("reaped N"), or starts one that burns N CPU seconds and then stays alive ("live N").
@@ -55,3 +57,17 @@ class BurningTree:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def logged_in(hub, name: str) -> httpx.Client:
+    """An httpx client with a hub login session for ``name`` (the login form, as a browser)."""
+    client = httpx.Client(base_url=hub["url"], follow_redirects=True, timeout=30)
+    client.get("/hub/login")
+    password = hub["admin_password"] if name == "admin" else hub["password"]
+    response = client.post(
+        "/hub/login",
+        data={"username": name, "password": password, "_xsrf": client.cookies.get("_xsrf")},
+        follow_redirects=False,  # not on to the user's own server: this hub spawns none
+    )
+    assert response.status_code == 302, response.text[:500]
+    return client

@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import secrets
-import shutil
-import signal
-import subprocess
-import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 
-from jupyter_remote_dev.embedded.ports import free_port
-from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.access import Visibility, visibility
 from jupyter_remote_dev.services.spend_view.app import SpendViewApp
 from jupyter_remote_dev.services.spend_view.athena import latest_report
@@ -32,7 +23,7 @@ from jupyter_remote_dev.services.spend_view.summary import (
     window,
 )
 
-from ..support.athena_sample import sample
+from .spend_support import logged_in
 from .team_cost_standin import CURRENT, PREVIOUS, TeamCostStandIn, allocation
 
 LABELS = ("hub.jupyter.org/username", "team")
@@ -188,112 +179,6 @@ def test_latest_athena_report_picks_the_newest_week(tmp_path):
 
 
 # ----- the service behind a real JupyterHub -----
-
-HUB_CONFIG = """
-c = get_config()
-from jupyter_remote_dev.services.spend_view import configure_spend_view
-c.JupyterHub.ip = "127.0.0.1"
-c.JupyterHub.port = {port}
-c.JupyterHub.hub_port = {hub_port}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
-c.JupyterHub.authenticator_class = "shared-password"
-c.SharedPasswordAuthenticator.user_password = {password!r}
-c.SharedPasswordAuthenticator.admin_password = {admin_password!r}
-c.Authenticator.admin_users = {{"admin"}}
-c.Authenticator.allow_all = True
-c.JupyterHub.load_groups = {{
-    "team-a": {{"users": ["alice", "bob"]}},
-    "team-b": {{"users": ["dave"]}},
-}}
-c.JupyterHub.db_url = "sqlite:///{workdir}/hub.sqlite"
-c.JupyterHub.cookie_secret_file = "{workdir}/cookie_secret"
-c.ConfigurableHTTPProxy.pid_file = "{workdir}/proxy.pid"
-configure_spend_view(
-    c,
-    cost_backend="opencost",
-    cost_url={cost_url!r},
-    port={service_port},
-    viewers=["admin"],
-    team_leads={{"team-a": ["carol"]}},
-    athena_report_dir={athena!r},
-)
-"""
-
-
-@pytest.fixture(scope="module")
-def hub(tmp_path_factory):
-    """A real JupyterHub with the spend view service, against the team cost stand-in."""
-    if not shutil.which("configurable-http-proxy"):
-        pytest.fail("configurable-http-proxy is missing: .ci/install installs it")
-    workdir = tmp_path_factory.mktemp("spendhub")
-    week_start, _ = iso_week(last_complete_week(datetime.now(timezone.utc)))
-    standin = TeamCostStandIn(week_start, week_start - timedelta(days=7)).start()
-    athena = workdir / "athena" / "2026-W48"
-    athena.mkdir(parents=True)
-    report, rows = sample()  # a real report, as `jupyter remote-dev report athena` writes it
-    write(render(report, rows), athena)
-    port = free_port()
-    passwords = {"password": secrets.token_hex(8), "admin_password": secrets.token_hex(16)}
-    config = workdir / "spend_config.py"
-    config.write_text(
-        HUB_CONFIG.format(
-            port=port,
-            hub_port=free_port(),
-            proxy_api_port=free_port(),
-            service_port=free_port(),
-            cost_url=standin.url,
-            athena=str(workdir / "athena"),
-            workdir=workdir,
-            **passwords,
-        )
-    )
-    log = (workdir / "hub.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterhub", "-f", str(config)],
-        cwd=workdir,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, (workdir / "hub.log").read_text()[-3000:]
-            with contextlib.suppress(httpx.TransportError):
-                # the service's own redirect to the hub's login: hub, proxy routes and service up
-                if httpx.get(f"{url}/services/remote-dev-spend/", timeout=5).status_code == 302:
-                    break
-            assert time.monotonic() < deadline, (workdir / "hub.log").read_text()[-3000:]
-            time.sleep(0.5)
-        yield {"url": url, "standin": standin, "log": workdir / "hub.log", **passwords}
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-        standin.stop()
-        # a hub that died early leaves its proxy (its own session) behind: the pid file names it
-        with contextlib.suppress(OSError, ValueError):
-            os.kill(int((workdir / "proxy.pid").read_text()), signal.SIGKILL)
-
-
-def logged_in(hub, name: str) -> httpx.Client:
-    """An httpx client with a hub login session for ``name`` (the login form, as a browser)."""
-    client = httpx.Client(base_url=hub["url"], follow_redirects=True, timeout=30)
-    client.get("/hub/login")
-    password = hub["admin_password"] if name == "admin" else hub["password"]
-    response = client.post(
-        "/hub/login",
-        data={"username": name, "password": password, "_xsrf": client.cookies.get("_xsrf")},
-        follow_redirects=False,  # not on to the user's own server: this hub spawns none
-    )
-    assert response.status_code == 302, response.text[:500]
-    return client
 
 
 @pytest.mark.e2e

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from jupyter_remote_dev.ray.local_head import free_port
+from jupyter_remote_dev.embedded.ports import free_port
 
 from .ssh_support import HOST, run, ssh_setup
 

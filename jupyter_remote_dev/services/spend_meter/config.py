@@ -53,6 +53,7 @@ def configure(
     interval: float | None = None,
     rates: Rates = Rates(),
     viewers: list[str] | None = None,
+    budgets: dict | None = None,
 ) -> str:
     """Add the spend meter to JupyterHub config ``c``; returns the URL it answers on.
 
@@ -65,7 +66,8 @@ def configure(
     Cost labels follow ``c.CostLabels`` (``user_label`` etc., as the KubeSpawner hooks do). The
     sampling interval defaults to $JUPYTER_REMOTE_DEV_SPEND_INTERVAL, else 15 seconds. With
     ``viewers`` (a list, maybe empty), also the team and admin spend view on this meter, where
-    ``viewers`` see every user (:func:`add_view`).
+    ``viewers`` see every user (:func:`add_view`), with ``budgets`` if given (kept in
+    ``state_dir``).
     """
     if interval is None:
         interval = float(os.environ.get("JUPYTER_REMOTE_DEV_SPEND_INTERVAL", "15"))
@@ -96,11 +98,13 @@ def configure(
         }
     )
     if viewers is not None:
-        add_view(c, url, viewers)
+        add_view(c, url, viewers, budgets, state_dir)
     return url
 
 
-def add_view(c, meter_url: str, viewers: list[str]) -> None:
+def add_view(
+    c, meter_url: str, viewers: list[str], budgets: dict | None = None, state_dir: Path = Path()
+) -> None:
     """Add the team and admin spend view (:mod:`..spend_view`), reading the meter at ``meter_url``.
 
     ``viewers`` see every user. The view authenticates to the meter with its own hub token, which
@@ -114,6 +118,9 @@ def add_view(c, meter_url: str, viewers: list[str]) -> None:
         cost_url=f"{meter_url}/services/{SERVICE_NAME}",
         port=free_port(),
         viewers=viewers,
+        budgets=budgets,
+        state_dir=str(state_dir),
+        alert_interval=float(os.environ.get("JUPYTER_REMOTE_DEV_BUDGET_INTERVAL", "30")),
     )
     service["command"] += [
         "--SpendViewApp.hub_auth=True",

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 SPEND_SCOPE = "custom:remote-dev:spend:read"
 SCOPE_DESCRIPTION = "Read the spend of users and teams in the remote-dev spend view."
+BUDGET_SCOPE = "custom:remote-dev:budget:read"
+BUDGET_SCOPE_DESCRIPTION = "Read your own budget and its status in the remote-dev spend view."
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,17 @@ import httpx
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import web
-from traitlets import Bool, Float, Unicode, default
+from traitlets import Bool, Float, Instance, Unicode, default
 from traitlets.config import Application
 
+from ...budgets.guard import SpawnRequest
+from ...budgets.scope import Actor
 from ...cost.backend import DIALECTS, AllocationBackend
 from ...cost.cache import SingleFlightCache
 from ...errors import RemoteDevError
-from .access import SPEND_SCOPE, Visibility, visibility
+from .access import BUDGET_SCOPE, SPEND_SCOPE, Visibility, visibility
 from .athena import latest_report
+from .budgets import BudgetService, actor_of
 from .page import render_page
 from .summary import build_view, iso_week, last_complete_week, week_name, window
 
@@ -55,6 +58,7 @@ class SpendViewApp(Application):
     athena_report_dir = Unicode(help="Folder of the weekly Athena reports ($..._ATHENA_DIR).").tag(
         config=True
     )
+    cache = Instance(SingleFlightCache, help="A week's allocation sets, kept for ttl seconds.")
     hub_auth = Bool(
         False,
         help="Send the service's own hub token to the backend: the embedded default's local meter "
@@ -72,6 +76,10 @@ class SpendViewApp(Application):
     @default("athena_report_dir")
     def _athena_default(self):
         return _env("ATHENA_DIR")
+
+    @default("cache")
+    def _cache_default(self):
+        return SingleFlightCache(self.ttl)
 
     def problem(self) -> str | None:
         """Why the backend settings cannot be used, or None."""
@@ -94,11 +102,36 @@ class SpendViewApp(Application):
             include_idle=True,
         )
 
+    budgets: BudgetService | None = None
+
+    async def week_view(self, week: str, allowed: set[str] | None) -> dict:
+        """The view of ISO ``week`` (ValueError if it is none) for a viewer who sees ``allowed``
+        users (None: everyone, with the cluster's figures); RemoteDevError from the backend."""
+        start, _ = iso_week(week)
+        previous = week_name(start - timedelta(days=7))
+        backend = self.backend()
+        current = await self.cache.get(week, lambda: backend.fetch_sets(window(week)))
+        before = await self.cache.get(previous, lambda: backend.fetch_sets(window(previous)))
+        result = build_view(
+            week,
+            current,
+            before,
+            (self.user_label, self.team_label),
+            lambda user, _team: allowed is None or user in allowed,
+            self.idle_threshold,
+            show_cluster=allowed is None,
+        )
+        result["currency"] = self.currency
+        result["previous_week"] = previous
+        report = latest_report(self.athena_report_dir)
+        result["athena"] = report.summary if report else None
+        return result
+
     def make_app(self) -> web.Application:
         prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
         settings = {
             "spend_view": self,
-            "cache": SingleFlightCache(self.ttl),
+            "budgets": self.budgets,
             "cookie_secret": os.urandom(32),
             "xsrf_cookies": False,
         }
@@ -107,6 +140,9 @@ class SpendViewApp(Application):
                 (prefix, PageHandler),
                 (url_path_join(prefix, "api/spend"), SpendHandler),
                 (url_path_join(prefix, "athena/report.html"), AthenaHandler),
+                (url_path_join(prefix, "api/budget"), BudgetHandler),
+                (url_path_join(prefix, "api/budgets"), BudgetsHandler),
+                (url_path_join(prefix, "api/guard"), GuardHandler),
                 (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
             ],
             **settings,
@@ -118,9 +154,13 @@ class SpendViewApp(Application):
             self.log.error("spend view not started: %s", problem)
             self.exit(1)
         url = urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102"))
+        self.budgets = BudgetService.from_env(self.backend, self.user_label, self.week_view)
         self.make_app().listen(url.port or 80, url.hostname or "127.0.0.1")
         self.log.info("spend view on %s", url.geturl())
-        asyncio.get_event_loop().run_forever()
+        loop = asyncio.get_event_loop()
+        if self.budgets is not None:
+            loop.call_soon(self.budgets.start)
+        loop.run_forever()
 
 
 class _Base(HubOAuthenticated, web.RequestHandler):
@@ -135,6 +175,21 @@ class _Base(HubOAuthenticated, web.RequestHandler):
         if seen is None:
             raise web.HTTPError(403, f"your account lacks the {SPEND_SCOPE} scope")
         return seen
+
+    def budget_actor(self) -> Actor:
+        """Who asks about budgets: a viewer (admin or lead), or a user reading their own."""
+        scopes = self.current_user.get("scopes", [])
+        seen = visibility(scopes)
+        if seen is None and BUDGET_SCOPE not in scopes:
+            raise web.HTTPError(403, f"your token lacks the {BUDGET_SCOPE} scope")
+        return actor_of(self.current_user["name"], seen)
+
+    @property
+    def budgets(self) -> BudgetService:
+        service = self.settings.get("budgets")
+        if service is None:
+            raise web.HTTPError(404, "no budgets are configured on this hub")
+        return service
 
     async def members(self, seen: Visibility) -> set[str]:
         """The users a filtered viewer may see (group members from the hub API)."""
@@ -156,34 +211,15 @@ class _Base(HubOAuthenticated, web.RequestHandler):
     async def view(self, week: str | None) -> dict:
         seen = self.viewer()
         week = week or last_complete_week(datetime.now(timezone.utc))
+        allowed = None if seen.everyone else await self.members(seen)
         try:
-            start, _ = iso_week(week)
+            result = await self.app.week_view(week, allowed)
         except ValueError as error:
             raise web.HTTPError(400, str(error)) from None
-        previous = week_name(start - timedelta(days=7))
-        cache = self.settings["cache"]
-        backend = self.app.backend()
-        try:
-            current = await cache.get(week, lambda: backend.fetch_sets(window(week)))
-            before = await cache.get(previous, lambda: backend.fetch_sets(window(previous)))
         except RemoteDevError as error:
             raise web.HTTPError(error.status, str(error)) from None
-        allowed = None if seen.everyone else await self.members(seen)
-        result = build_view(
-            week,
-            current,
-            before,
-            (self.app.user_label, self.app.team_label),
-            lambda user, _team: allowed is None or user in allowed,
-            self.app.idle_threshold,
-            show_cluster=seen.everyone,
-        )
-        result["currency"] = self.app.currency
-        result["previous_week"] = previous
         result["viewer"] = self.current_user["name"]
         result["scope"] = "everyone" if seen.everyone else "filtered"
-        report = latest_report(self.app.athena_report_dir)
-        result["athena"] = report.summary if report else None
         return result
 
     def write_error(self, status_code, **kwargs):
@@ -197,6 +233,9 @@ class PageHandler(_Base):
     @web.authenticated
     async def get(self):
         result = await self.view(self.get_argument("week", None))
+        if self.settings.get("budgets") is not None:
+            result["budgets"] = await self.budgets.overview(self.budget_actor())
+            result["xsrf"] = self.xsrf_token.decode()
         self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
         self.finish(render_page(result))
 
@@ -218,3 +257,89 @@ class AthenaHandler(_Base):
         with open(report.html, "rb") as f:
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.finish(f.read())
+
+
+class BudgetHandler(_Base):
+    """GET api/budget: the caller's own budget status (``?user=`` another's, within scope)."""
+
+    @web.authenticated
+    async def get(self):
+        actor = self.budget_actor()
+        user = self.get_argument("user", actor.name)
+        try:
+            answer = await self.budgets.status(actor, user)
+        except RemoteDevError as error:
+            raise web.HTTPError(error.status, str(error)) from None
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(answer))
+
+
+class BudgetsHandler(_Base):
+    """GET api/budgets: budgets, changes and alerts a viewer may see; POST: set or remove one
+    (JSON ``{"kind", "name", "budget"}``, or the page's form, which returns to the page)."""
+
+    @web.authenticated
+    async def get(self):
+        self.viewer()
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(await self.budgets.overview(self.budget_actor())))
+
+    @web.authenticated
+    async def post(self):
+        self.viewer()
+        form = not self.request.headers.get("Content-Type", "").startswith("application/json")
+        kind, name, spec = change_of(self.request.body, form and self.request.body_arguments)
+        try:
+            answer = await self.budgets.change(self.budget_actor(), kind, name, spec)
+        except RemoteDevError as error:
+            raise web.HTTPError(error.status, str(error)) from None
+        if form:
+            return self.redirect(url_path_join(os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/"),
+                                               "#budgets"), status=303)  # fmt: skip
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(answer))
+
+
+class GuardHandler(_Base):
+    """GET api/guard?user=&kind=server|ray&cpu=&gpu=&profile=: the guard rail's refusal (or
+    null) for a spawn; for the hub's pre-spawn hook (an unfiltered spend scope only)."""
+
+    @web.authenticated
+    async def get(self):
+        if not self.viewer().everyone:
+            raise web.HTTPError(403, f"the guard rail needs the unfiltered {SPEND_SCOPE} scope")
+        kind = self.get_argument("kind", "server")
+        try:
+            cpu, gpu = float(self.get_argument("cpu", "0")), float(self.get_argument("gpu", "0"))
+        except ValueError:
+            raise web.HTTPError(400, "cpu and gpu must be numbers") from None
+        if kind not in ("server", "ray"):
+            raise web.HTTPError(400, "kind must be server or ray")
+        request = SpawnRequest(kind, cpu, gpu, self.get_argument("profile", ""))
+        refusal = await self.budgets.guard(self.get_argument("user"), request)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"refusal": refusal}))
+
+
+def change_of(body: bytes, form: dict | None) -> tuple[str, str, object]:
+    """(kind, name, budget or None) of a change request; 400 naming what is wrong."""
+    if form:
+        fields = {k: v[-1].decode("utf-8", "replace") for k, v in form.items()}
+        try:
+            amount = None if fields.get("remove") else float(fields.get("amount", ""))
+        except ValueError:
+            raise web.HTTPError(400, "amount must be a number") from None
+        spec = None if amount is None else {"amount": amount,
+                                            "period": fields.get("period", "month")}  # fmt: skip
+        request = {"kind": fields.get("kind"), "name": fields.get("name", ""), "budget": spec}
+    else:
+        try:
+            request = json.loads(body or b"null")
+        except ValueError:
+            raise web.HTTPError(400, "the body must be JSON") from None
+    if not isinstance(request, dict) or not isinstance(request.get("kind"), str):
+        raise web.HTTPError(400, 'give {"kind": ..., "name": ..., "budget": ...}')
+    name = request.get("name", "")
+    if not isinstance(name, str):
+        raise web.HTTPError(400, "name must be a string")
+    return request["kind"], name, request.get("budget")

@@ -82,6 +82,59 @@ def _athena(report: dict | None) -> str:
     )
 
 
+def _budget(entry: dict | None) -> str:
+    return f"{entry['amount']:g} a {entry['period']}" if entry else "none"
+
+
+def _level(level: str) -> str:
+    """An alert's level as shown: ``80 %``, ``projected to exceed``, ``weekly`` (a digest)."""
+    return (
+        f"{level} %" if level.isdigit() else {"projected": "projected to exceed"}.get(level, level)
+    )
+
+
+def _budgets(data: dict | None, xsrf: str) -> str:
+    """Budgets in effect, the editor (a form posting to ``api/budgets``), changes and alerts."""
+    if data is None:
+        return ""
+    config = data["budgets"]
+    rows = [("default", "", config.get("default"))] if data["admin"] else []
+    for group, entry in config["groups"].items():
+        rows += [("group", group, entry if "amount" in entry else None)]
+        rows += [("member", group, entry["member"])] if "member" in entry else []
+    rows += [("user", user, entry) for user, entry in config["users"].items()]
+    table = "".join(
+        f'<tr data-budget="{escape(kind)}:{escape(name)}"><td>{escape(kind)}</td>'
+        f"<td>{escape(name)}</td><td>{escape(_budget(entry))}</td></tr>"
+        for kind, name, entry in rows
+    )
+    kinds = ("user", "member", "group", "default") if data["admin"] else ("user", "member")
+    options = "".join(f"<option>{kind}</option>" for kind in kinds)
+    audit = "".join(
+        f"<li>{escape(a['at'])}: {escape(a['actor'])} set {escape(a['kind'])} "
+        f"{escape(a['name'])} from {escape(_budget(a['before']))} to "
+        f"{escape(_budget(a['after']))}</li>"
+        for a in data["audit"]
+    )
+    alerts = "".join(
+        f"<li>{escape(a['at'])}: {escape(a['subject_kind'])} {escape(a['subject'])} "
+        f"({escape(_level(a['level']))}): {escape(a['message'])}</li>"
+        for a in data["alerts"]
+    )
+    return f"""<h2 id=budgets>Budgets ({escape(config["currency"])})</h2>
+<table><tr><th>Kind</th><th>Name</th><th>Budget</th></tr>{table}</table>
+<form method="post" action="api/budgets" id=budget-editor>
+<input type="hidden" name="_xsrf" value="{escape(xsrf)}">
+<label>Kind <select name="kind">{options}</select></label>
+<label>User or group <input name="name"></label>
+<label>Amount <input name="amount" type="number" min="0" step="any"></label>
+<label>Per <select name="period"><option>month</option><option>week</option></select></label>
+<label><input type="checkbox" name="remove" value="1"> remove</label>
+<button>Set budget</button></form>
+<h3>Changes</h3><ul id=budget-audit>{audit or "<li>none yet</li>"}</ul>
+<h3>Alerts</h3><ul id=budget-alerts>{alerts or "<li>none yet</li>"}</ul>"""
+
+
 def render_page(view: dict) -> str:
     """The page for one viewer's :func:`~.summary.build_view` result."""
     currency = view["currency"]
@@ -120,4 +173,5 @@ svg text {{ font-size: 12px; }}
 <h2>Every user</h2>{_users_table(view["users"], currency)}
 {cluster_html}
 <h2>Athena queries</h2>{_athena(view.get("athena"))}
+{_budgets(view.get("budgets"), view.get("xsrf", ""))}
 </body></html>"""
