@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from .config import BudgetConfig, Resolved
-from .scope import Actor, BudgetScopeError, can_read_group, can_read_user, check_change
+from .scope import Actor, BudgetScopeError, can_read_user, check_change
 from .store import BudgetStore
 
 
@@ -55,10 +55,3 @@ class BudgetBook:
         if not can_read_user(actor, user, groups):
             raise BudgetScopeError(f"you may not read the budget of {user}")
         return self.current().resolve(user, groups)
-
-    def group_budget(self, actor: Actor, group: str) -> dict | None:
-        """``group``'s pooled and member budgets in the plain form, if ``actor`` may read them."""
-        if not can_read_group(actor, group):
-            raise BudgetScopeError(f"you may not read the budget of group {group}")
-        entry = self.current().groups.get(group)
-        return entry.to_dict() if entry else None

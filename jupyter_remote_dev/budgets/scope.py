@@ -35,11 +35,6 @@ def can_read_user(actor: Actor, user: str, groups_of_user: Iterable[str]) -> boo
     return actor.admin or actor.name == user or bool(actor.leads & set(groups_of_user))
 
 
-def can_read_group(actor: Actor, group: str) -> bool:
-    """Whether ``actor`` may see ``group``'s budgets and status."""
-    return actor.admin or group in actor.leads
-
-
 def check_change(
     actor: Actor,
     config: BudgetConfig,

@@ -26,22 +26,13 @@ def test_user_reads_only_their_own(book):
     with pytest.raises(BudgetScopeError) as error:
         book.user_budget(carol, "bob", ["team-b"])
     assert error.value.status == 403 and "bob" in str(error.value)
-    with pytest.raises(BudgetScopeError):
-        book.group_budget(carol, "team-a")
 
 
-def test_lead_reads_own_group_and_members_only(book):
-    """A lead of team-a reads team-a and Carol, not team-b or Bob."""
+def test_lead_reads_own_members_only(book):
+    """A lead of team-a reads Carol (team-a), not Bob (team-b)."""
     assert book.user_budget(LEAD, "carol", ["team-a"]).budget == Budget(200.0)
-    assert book.group_budget(LEAD, "team-a") == {
-        "amount": 1000.0,
-        "period": "month",
-        "member": {"amount": 200.0, "period": "month"},
-    }
     with pytest.raises(BudgetScopeError):
         book.user_budget(LEAD, "bob", ["team-b"])
-    with pytest.raises(BudgetScopeError):
-        book.group_budget(LEAD, "team-b")
 
 
 def test_admin_reads_and_sets_everything(book):
