@@ -161,9 +161,9 @@ async def test_server_lists_empty_folders_reports_modes_and_removes_empty_folder
     assert kept.code == 409 and (jp_root_dir / "p" / "only_cache" / "__pycache__").exists()
 
 
-async def test_first_sync_in_several_batches_in_flight(laptop, server_url, token, jp_root_dir):
-    """A first sync bigger than one batch (about 1 MiB) goes up in several batches at once, into
-    nested folders that do not exist yet; every file lands whole, and a re-sync sends nothing."""
+async def test_first_sync_into_new_nested_folders(laptop, server_url, token, jp_root_dir):
+    """A first sync of files spread over nested folders that do not exist yet on the server (the
+    batch walks each folder once): every file lands whole, and a re-sync sends nothing."""
     logged_in = await login(laptop, server_url, token)
     project = logged_in["project"]
     files = {

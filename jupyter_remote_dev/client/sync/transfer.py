@@ -7,7 +7,6 @@ the requests in flight (:meth:`~.mover.Mover.cancel`).
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,7 +32,6 @@ from .state import Conflict
 from .uploads import SMALL_FILE, Uploads, batches
 
 WORKERS = 4
-BATCHES_IN_FLIGHT = 3
 
 
 @dataclass
@@ -137,7 +135,13 @@ class Transfer(Uploads, Downloads, Planner):
         small.sort(key=lambda a: a.local.sha256 != FOLDER)  # folders first in the tar
         batched = small if len(small) > 1 else []
         try:
-            self._push_batches(list(batches(batched)), finish)
+            for group in batches(batched):
+                try:
+                    outcomes = self.push_batch(group)
+                except (ClientError, OSError, httpx.HTTPError) as e:
+                    outcomes = [e] * len(group)
+                for action, outcome in zip(group, outcomes, strict=True):
+                    finish(action, outcome)
             batched_ids = {id(a) for a in batched}
             rest = [a for a in the_plan.actions if id(a) not in batched_ids]
             with ThreadPoolExecutor(WORKERS) as pool:
@@ -153,34 +157,3 @@ class Transfer(Uploads, Downloads, Planner):
         finally:
             self.state.save()
         return report
-
-    def _push_batches(self, groups: list[list[Action]], finish) -> None:
-        """Send the batches, several in flight; their folders first when there are several."""
-        if len(groups) > 1:
-            folders = {posixpath.dirname(a.path) for group in groups for a in group}
-            needed = {p for f in folders for p in _with_parents(f)}
-            try:
-                self.make_folders(sorted(needed))
-            except (ClientError, OSError, httpx.HTTPError):  # each file then reports its own
-                pass
-        with ThreadPoolExecutor(BATCHES_IN_FLIGHT) as pool:
-            futures = [pool.submit(self.push_batch, group) for group in groups]
-            try:
-                for group, future in zip(groups, futures, strict=True):
-                    try:
-                        outcomes = future.result()
-                    except (ClientError, OSError, httpx.HTTPError) as e:
-                        outcomes = [e] * len(group)
-                    for action, outcome in zip(group, outcomes, strict=True):
-                        finish(action, outcome)
-            except BaseException:  # Ctrl-C: stop the rest, end those in flight now
-                self.cancel()
-                for future in futures:
-                    future.cancel()
-                raise
-
-
-def _with_parents(folder: str) -> list[str]:
-    """``a/b/c`` -> ``a``, ``a/b``, ``a/b/c``; ``""`` -> nothing."""
-    parts = folder.split("/") if folder else []
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]

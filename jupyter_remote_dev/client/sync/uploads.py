@@ -30,9 +30,8 @@ RESUMABLE_FILE = 64 * 1024 * 1024
 """Files over this size use resumable uploads."""
 UPLOAD_SEGMENT = 16 * 1024 * 1024
 BATCH_FILES = 500
-BATCH_BYTES = 1024 * 1024
-"""A batch request carries at most this many files and about this many bytes (small batches,
-several in flight, so the server writes one while the client packs the next)."""
+BATCH_BYTES = 32 * 1024 * 1024
+"""A batch request carries at most this many files and bytes."""
 
 
 def if_match(entry_sha: str | None) -> dict[str, str]:
@@ -142,24 +141,6 @@ class Uploads(Mover):
                     continue
                 self.on_bytes(end - offset)
                 offset = end
-
-    def make_folders(self, relatives: list[str]) -> None:
-        """Create (and make durable) these folders in one ``POST batch`` of folder members, so
-        batches sent together never depend on each other's folders; a folder that fails here
-        fails its files' own writes later, with their own results."""
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
-            for relative in relatives:
-                folder = tarfile.TarInfo(relative)
-                folder.type, folder.mode = tarfile.DIRTYPE, 0o755
-                archive.addfile(folder)
-        self.client.request(
-            "POST",
-            self.client.api_url("batch"),
-            params={"root": self.state.remote_dir},
-            content=buffer.getvalue(),
-            headers={"Content-Type": "application/x-tar"},
-        )
 
     def push_batch(self, actions: list[Action]) -> list[Exception | None]:
         """Upload small files in one ``POST batch`` tar; one outcome (None: done) per action."""
