@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ..errors import ConflictError, NotFoundError, RemoteDevError
+from .fdcache import FolderWalks
 from .fdpath import OPEN_FILE, Location, explain_hidden, locate, open_physical, open_root
 from .fileio import create_temp, install
 from .headers import parse_sha256
@@ -114,25 +115,26 @@ def unpack(
     root_fd = open_root(root)
     pending: list[Pending] = []
     flusher = Flusher()
+    walks = FolderWalks(root, allow_hidden, root_fd)
     try:
         try:
-            results, folders = _write_members(
-                spool, root, base, allow_hidden, limits, pending, root_fd, flusher
-            )
+            results, folders = _write_members(spool, base, limits, pending, walks, flusher)
             flusher.wait()
         except BaseException:
             flusher.close()
             for item in pending:  # no temp file of a member stays behind
                 _drop_temp(root_fd, item)
             raise
+        walks.close()  # pass 3 walks again: the folders may have moved meanwhile
         touched: set[str] = set()
         for index, path in folders:
             results[index] = _make_folder(root, path, allow_hidden, root_fd, touched)
         for item in pending:
-            results[item.index] = _install(root, allow_hidden, cache, root_fd, item, touched)
+            results[item.index] = _install(cache, walks, item, touched)
         flusher.sync_folders(root_fd, touched)
         flusher.wait()
     finally:
+        walks.close()
         flusher.close()
         os.close(root_fd)
     return results
@@ -147,7 +149,7 @@ def _touch(touched: set[str], physical: list[str], created_from: int | None) -> 
             touched.add("/".join(physical[:depth]))
 
 
-def _write_members(spool, root, base, allow_hidden, limits, pending, root_fd, flusher):
+def _write_members(spool, base, limits, pending, walks: FolderWalks, flusher):
     """Pass 1: (results with None for members still to install, folder members to create)."""
     results: list[dict | None] = []
     folders: list[tuple[int, str]] = []
@@ -179,18 +181,9 @@ def _write_members(spool, root, base, allow_hidden, limits, pending, root_fd, fl
                     elif not member.isfile():
                         raise RemoteDevError("only regular files and folders are accepted")
                     else:
+                        index = len(results) - 1
                         pending.append(
-                            _write_member(
-                                archive,
-                                member,
-                                root,
-                                path,
-                                allow_hidden,
-                                limits,
-                                len(results) - 1,
-                                root_fd,
-                                flusher,
-                            )
+                            _write_member(archive, member, path, limits, index, walks, flusher)
                         )
                 except (RemoteDevError, OSError, ValueError) as error:
                     results[-1] = _failure(name, error)
@@ -199,12 +192,10 @@ def _write_members(spool, root, base, allow_hidden, limits, pending, root_fd, fl
     return results, folders
 
 
-def _write_member(
-    archive, member, root, path, allow_hidden, limits, index, root_fd, flusher
-) -> Pending:
+def _write_member(archive, member, path, limits, index, walks: FolderWalks, flusher) -> Pending:
     if member.size > limits.file_size:
         raise RemoteDevError(f"larger than max_upload_size ({limits.file_size} bytes)", 413)
-    with locate(root, path, allow_hidden=allow_hidden, may_be_missing=True, root_fd=root_fd) as at:
+    with walks.locate(path) as at:
         fd, temp = create_temp(at.fd)
         digest = hashlib.sha256()
         try:
@@ -255,13 +246,14 @@ def _make_folder(root: str, path: str, allow_hidden: bool, root_fd: int, touched
     return {"path": path, "status": 200 if existed else 201, "folder": True}
 
 
-def _install(root, allow_hidden, cache, root_fd, item: Pending, touched) -> dict:
-    """Pass 3 for one file: checks, then the rename; its result."""
+def _install(cache, walks: FolderWalks, item: Pending, touched) -> dict:
+    """Pass 3 for one file: checks, then the rename (the target's folder re-checked just
+    before it: the walk may be the batch's earlier one); its result."""
     target: Location | None = None
     folder = temp_fd = -1
     try:
         try:
-            folder = open_physical(root_fd, item.folder)
+            folder = walks.open_physical(item.folder)
             temp_fd = os.open(item.temp, OPEN_FILE, dir_fd=folder)
         except (NotFoundError, FileNotFoundError):
             raise ConflictError(
@@ -274,20 +266,19 @@ def _install(root, allow_hidden, cache, root_fd, item: Pending, touched) -> dict
                 f"body sha256 {item.digest} does not match the expected {expected}; "
                 "nothing was written"
             )
-        target = locate(root, item.path, allow_hidden=allow_hidden, may_be_missing=True,
-                        root_fd=root_fd)  # fmt: skip
+        target = walks.locate(item.path)
         created_from = len(target.physical) if target.missing else None
         if_match = item.pax.get(f"{PAX_PREFIX}if_match")
         if_none_match = item.pax.get(f"{PAX_PREFIX}if_none_match")
         result = install(
             temp_fd, folder, item.temp, target, item.digest, cache=cache, mode=item.mode,
-            if_match=if_match, if_none_match=if_none_match, sync_folder=False,
-            recheck=if_match is not None or if_none_match is not None,  # else: walked just now
+            if_match=if_match, if_none_match=if_none_match, sync_folder=False, recheck=True,
         )  # fmt: skip
+        walks.learn(item.path, target)
         _touch(touched, target.physical, created_from)
         return {**result.json(), "status": 201 if result.created else 200}
     except (RemoteDevError, OSError) as error:
-        _drop_temp(root_fd, item)
+        _drop_temp(walks.root_fd, item)
         return _failure(item.path, error)
     finally:
         for fd in (temp_fd, folder):

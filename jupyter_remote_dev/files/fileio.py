@@ -16,6 +16,7 @@ import secrets
 import shutil
 import stat
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,8 @@ PATH_MAX = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
 REPLACE_LOCK = threading.Lock()
 """Held while a precondition is checked and the file replaced, so the pair is atomic. Held only
 for a few system calls (never while hashing or fsyncing), so taking it on the event loop is fine."""
+HASH_APART = 256 * 1024
+"""Chunks of at least this size are hashed in a thread beside the write, smaller ones inline."""
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -236,21 +239,37 @@ class AtomicWriter:
         self.size = 0
         self.mode: int | None = None
         self._digest = hashlib.sha256()
+        self._hasher: ThreadPoolExecutor | None = None
+        self._hashing: Future | None = None
         self._folder = os.dup(target.fd)  # the temp file's folder, even once ``target`` moves on
         self._fd, self.temp = create_temp(self._folder)
         self._synced = False
 
     def write(self, chunk: bytes) -> None:
+        """Write ``chunk`` and hash it: a big chunk is hashed in the writer's own thread while
+        it is written here (both release the GIL), the hash of one chunk at most in flight."""
         if self.size + len(chunk) > self.limit:
             raise RemoteDevError(f"body exceeds max_upload_size ({self.limit} bytes)", status=413)
+        self._wait_hash()
+        if len(chunk) >= HASH_APART:
+            if self._hasher is None:
+                self._hasher = ThreadPoolExecutor(1, thread_name_prefix="remote-dev-sha256")
+            self._hashing = self._hasher.submit(self._digest.update, chunk)
+        else:
+            self._digest.update(chunk)
         view = memoryview(chunk)
         while view:
             view = view[os.write(self._fd, view) :]
-        self._digest.update(chunk)
         self.size += len(chunk)
+
+    def _wait_hash(self) -> None:
+        if self._hashing is not None:
+            hashing, self._hashing = self._hashing, None
+            hashing.result()
 
     @property
     def sha256(self) -> str:
+        self._wait_hash()
         return self._digest.hexdigest()
 
     def sync(self) -> None:
@@ -281,6 +300,9 @@ class AtomicWriter:
 
     def discard(self) -> None:
         """Drop the temp file if it is still there, and close everything (idempotent)."""
+        if self._hasher is not None:
+            self._hasher.shutdown(wait=True)
+            self._hasher = None
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

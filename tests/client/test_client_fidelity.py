@@ -159,3 +159,22 @@ async def test_server_lists_empty_folders_reports_modes_and_removes_empty_folder
     kept = await jp_fetch("remote-dev", "api", "files", "p/only_cache", method="DELETE",
                           raise_error=False)  # fmt: skip
     assert kept.code == 409 and (jp_root_dir / "p" / "only_cache" / "__pycache__").exists()
+
+
+async def test_first_sync_into_new_nested_folders(laptop, server_url, token, jp_root_dir):
+    """A first sync of files spread over nested folders that do not exist yet on the server (the
+    batch walks each folder once): every file lands whole, and a re-sync sends nothing."""
+    logged_in = await login(laptop, server_url, token)
+    project = logged_in["project"]
+    files = {
+        f"src/pkg{i % 7}/sub{i % 3}/m{i}.py": f"# {i}\n" + "x" * (20_000 + i) for i in range(120)
+    }
+    write(project, files)
+    result = await cli(logged_in, "sync", "--yes", "--json")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(result.stdout)["done"]) == len(files)
+    remote = jp_root_dir / "project"
+    for path, text in files.items():
+        assert (remote / path).read_text() == text
+    again = json.loads((await cli(logged_in, "sync", "--json")).stdout)
+    assert again["done"] == [] and again["failed"] == []

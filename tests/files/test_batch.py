@@ -90,3 +90,29 @@ async def test_batch_truncated_gzip_stream_leaves_nothing(api, jp_root_dir):
     assert "tar stream" in json.loads(response.body)["message"]
     assert snapshot(jp_root_dir) == before
     assert temp_litter(jp_root_dir) == []
+
+
+async def test_batch_folder_walks_once_per_folder_keep_every_rule(api, jp_root_dir):
+    """Members spread over more folders than a batch keeps open (round-robin) all land; a member
+    whose name is a link inside the root writes through it; one through a link leading out of the
+    root, or into a folder now a file, fails alone."""
+    outside = jp_root_dir.parent / "outside-batch"
+    outside.mkdir()
+    (jp_root_dir / "p/f0").mkdir(parents=True)
+    (jp_root_dir / "p/f0/real.txt").write_bytes(b"old")
+    os.symlink("real.txt", jp_root_dir / "p/f0/alias.txt")
+    os.symlink(str(outside), jp_root_dir / "p/out")
+    (jp_root_dir / "p/plain").write_bytes(b"a file")
+    members = {f"p/f{i % 150}/m{i}.py": f"x = {i}\n".encode() for i in range(450)}
+    members |= {"p/f0/alias.txt": b"via link", "p/out/x.txt": b"no", "p/plain/y.txt": b"no"}
+    answer = json.loads((await post(api, make_tar(members))).body)
+    statuses = {r["path"]: r["status"] for r in answer["results"]}
+    assert answer["failed"] == 2, answer
+    assert statuses["p/out/x.txt"] == 403 and statuses["p/plain/y.txt"] == 409
+    for path, data in members.items():
+        if statuses[path] < 300:
+            assert (jp_root_dir / path).read_bytes() == data
+    assert (jp_root_dir / "p/f0/real.txt").read_bytes() == b"via link"
+    assert os.path.islink(jp_root_dir / "p/f0/alias.txt")
+    assert list(outside.iterdir()) == []
+    assert temp_litter(jp_root_dir) == []
