@@ -186,6 +186,7 @@ def make_raycluster_pre_spawn_hook(
             spawner.log.error("Ray cluster for %s: %s", spawner.user.name, e)
             raise
 
+    raycluster_pre_spawn_hook.creates_ray_cluster = True  # the budget guard rail asks first
     return raycluster_pre_spawn_hook
 
 

@@ -5,6 +5,9 @@ import logging
 import time
 
 import pytest
+import tornado.httpserver
+import tornado.testing
+import tornado.web
 from jupyterhub.utils import format_exception
 from kubernetes_asyncio.client import ApiClient, Configuration, CustomObjectsApi
 from traitlets.config import Config
@@ -171,3 +174,89 @@ async def test_raycluster_unreachable_api_is_a_clear_error():
         client = RayClusterClient(CustomObjectsApi(api_client), "jhub", timeout=2)
         with pytest.raises(RayClusterError, match="unreachable"):
             await client.delete("ray-alice")
+
+
+class GuardView(tornado.web.RequestHandler):
+    """The spend view's ``GET api/guard`` as the guard rail's hook meets it (the token checked,
+    ``{"refusal": ...}`` answered): refuses what ``refuse`` maps the asked kind to."""
+
+    def initialize(self, asked: list, refuse: dict):
+        self.asked, self.refuse = asked, refuse
+
+    def get(self):
+        token = self.settings["config"].JupyterHub.services.get_value([])[-1]["api_token"]
+        if self.request.headers.get("Authorization", "") != f"token {token}":
+            raise tornado.web.HTTPError(403)
+        kind = self.get_argument("kind")
+        self.asked.append((self.get_argument("user"), kind))
+        self.finish({"refusal": self.refuse.get(kind)})
+
+
+async def guard_view(c, refuse: dict) -> tuple[dict, list, tornado.httpserver.HTTPServer]:
+    """A loopback stand-in of the spend view's guard endpoint, accepting the token the guard's
+    install puts into config ``c``; (service, asked, server)."""
+    asked: list = []
+    app = tornado.web.Application(
+        [("/services/remote-dev-spend/api/guard", GuardView, {"asked": asked, "refuse": refuse})],
+        config=c,
+    )
+    sock, port = tornado.testing.bind_unused_port()
+    server = tornado.httpserver.HTTPServer(app)
+    server.add_socket(sock)
+    service = {"name": "remote-dev-spend", "url": f"http://127.0.0.1:{port}"}
+    return service, asked, server
+
+
+RAY_REFUSAL = (
+    "Your budget of $5.00 a month (your own budget) is used up: $6.00 spent since 01 December. "
+    "New Ray clusters are refused until the month ends on 31 December or the budget is raised; "
+    "carol or an admin can raise it. Running servers are not stopped."
+)
+
+
+@pytest.mark.parametrize("guard_first", [True, False])
+async def test_the_guard_rail_refuses_a_new_ray_cluster_before_creating_it(kube_api, guard_first):
+    """With the guard rail on, the per-user Ray hook's spawn asks the view with kind=ray before
+    anything is created and is refused with the view's message; whichever of configure() and
+    the guard's install comes first. Answered null, the cluster is created as before."""
+    from jupyter_remote_dev.services.spend_view import guard
+
+    state, factory = kube_api
+    c, refuse = per_user_config(), {"ray": RAY_REFUSAL}
+    service, asked, server = await guard_view(c, refuse)
+    if guard_first:
+        guard.install(c, service)
+    configure(c, ray="per-user", api_factory=factory, api_timeout=5.0)
+    if not guard_first:
+        guard.install(c, service)
+    spawner = make_spawner(c, make_user(USER, groups=["team-ml"]))
+    try:
+        with pytest.raises(guard.BudgetRefused) as refused:
+            await spawner.pre_spawn_hook(spawner)
+        assert str(refused.value) == RAY_REFUSAL
+        assert asked == [(USER, "server"), (USER, "ray")]
+        assert state.requests == [] and state.objects == {}  # nothing created, nothing to stop
+
+        refuse.clear()
+        await spawner.pre_spawn_hook(spawner)
+        assert list(state.objects) == [(spawner.namespace, raycluster_name(USER))]
+    finally:
+        server.stop()
+        await server.close_all_connections()
+
+
+async def test_the_guard_rail_asks_nothing_about_ray_without_a_ray_cluster(kube_api):
+    """Without ray="per-user" the hook asks about the server only (no Ray cluster to refuse)."""
+    from jupyter_remote_dev.services.spend_view import guard
+
+    c = per_user_config()
+    service, asked, server = await guard_view(c, {"ray": RAY_REFUSAL})
+    configure(c, api_factory=kube_api[1])
+    guard.install(c, service)
+    spawner = make_spawner(c, make_user(USER))
+    try:
+        await spawner.pre_spawn_hook(spawner)
+        assert asked == [(USER, "server")]
+    finally:
+        server.stop()
+        await server.close_all_connections()

@@ -3,8 +3,10 @@
 ``aggregate=label:hub.jupyter.org/username,label:team`` keys are ``<user>/<team>`` with
 ``__unallocated__`` for a missing label, and one ``__idle__`` only when asked with
 ``includeIdle=true`` (OpenCost's default is false; contracts.md 1.2, 1.4, 1.7); the window must be
-an RFC3339 pair (1.3). The week that ends at the start of ``this_week`` gets ``CURRENT``,
-the week before it ``PREVIOUS``, any other week nothing: the figures a test can check exactly.
+an RFC3339 pair (1.3). Every user's item carries the request and usage averages (1.6): 2 CPUs and
+4 GiB requested, used at its ``totalEfficiency``; ``__idle__`` requests nothing. The week that
+ends at the start of ``this_week`` gets ``CURRENT``, the week before it ``PREVIOUS``, any other
+week nothing: the figures a test can check exactly.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ PREVIOUS = {
     "__idle__": (18.0, 10.0, 8.0, 0.0),
 }
 EXPECTED_LABELS = "label:hub_jupyter_org_username,label:team"
+GIB = 1024**3
 #: What Go's strconv.ParseBool reads as true (OpenCost's boolean query parameters).
 GO_TRUE = {"1", "t", "T", "true", "TRUE", "True"}
 
 
 def allocation(key: str, window: dict, figures: tuple[float, float, float, float]) -> dict:
     total, cpu, ram, efficiency = figures
+    request = (0, 0) if "__idle__" in key else (2, 4 * GIB)
     return {
         "name": key,
         "window": window,
@@ -46,6 +50,10 @@ def allocation(key: str, window: dict, figures: tuple[float, float, float, float
         "pvCost": total - cpu - ram,
         "totalCost": total,
         "totalEfficiency": efficiency,
+        "cpuCoreRequestAverage": request[0],
+        "cpuCoreUsageAverage": request[0] * efficiency,
+        "ramByteRequestAverage": request[1],
+        "ramByteUsageAverage": request[1] * efficiency,
     }
 
 

@@ -119,9 +119,9 @@ def test_spend_view_bad_budgets_fail_at_config_load(budgets, message):
     assert "custom_scopes" not in c.JupyterHub and "services" not in c.JupyterHub
 
 
-def test_spend_view_guard_rail_is_off_by_default_and_chains_after_existing_hooks():
-    """Off: no hook. On: an API-only service holding the view's scope, and the hook run after the
-    config's own pre-spawn hook. Without budgets it is refused."""
+def test_spend_view_guard_rail_is_off_by_default_and_runs_before_existing_hooks():
+    """Off: no hook. On: an API-only service holding the view's scope, and the hook run before the
+    config's own pre-spawn hook (a refused spawn creates nothing). Without budgets it is refused."""
     off = Config()
     configure_spend_view(off, cost_backend="opencost", cost_url="http://c", port=1, budgets={})
     assert "pre_spawn_hook" not in off.Spawner and "pre_spawn_hook" not in off.KubeSpawner
@@ -129,8 +129,8 @@ def test_spend_view_guard_rail_is_off_by_default_and_chains_after_existing_hooks
     c.KubeSpawner.pre_spawn_hook = theirs = lambda spawner: None
     configure_spend_view(c, cost_backend="opencost", cost_url="http://c", port=1, budgets={},
                          guard_rail={"enabled": True})  # fmt: skip
-    assert c.KubeSpawner.pre_spawn_hook.hooks[0] is theirs
-    assert c.KubeSpawner.pre_spawn_hook.hooks[1].__name__ == "budget_guard"
+    assert c.KubeSpawner.pre_spawn_hook.hooks[0].__name__ == "budget_guard"
+    assert c.KubeSpawner.pre_spawn_hook.hooks[1] is theirs
     (guard,) = [s for s in c.JupyterHub.services if s["name"] == "remote-dev-spend-guard"]
     assert len(guard["api_token"]) == 64 and "url" not in guard
     roles = {r["name"]: r for r in c.JupyterHub.load_roles}

@@ -7,11 +7,13 @@ import contextlib
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from html import escape
 from pathlib import Path
 
 import httpx
 import pytest
 
+from jupyter_remote_dev.budgets.rightsizing import accumulate, hints
 from jupyter_remote_dev.services.spend_view.access import Visibility, visibility
 from jupyter_remote_dev.services.spend_view.app import SpendViewApp
 from jupyter_remote_dev.services.spend_view.athena import latest_report
@@ -76,6 +78,25 @@ def test_summary_filtered_viewer_sees_only_their_users_and_no_cluster():
     )
     assert {u["user"] for u in view["users"]} == {"alice", "bob"}
     assert view["total"] == 14.0 and "cluster" not in view
+
+
+def test_summary_right_sizing_hints_per_visible_user_on_the_page():
+    """A user whose usage is far below the request (bob: 1 % of 2 CPUs and 4 GiB) gets the
+    right-sizing sentence in their row and on the page; users using enough get none, and a
+    filtered viewer gets none for users they cannot see."""
+    view = build_view("2026-W48", sets(CURRENT), sets(PREVIOUS), LABELS, everyone, 0.05, True)
+    bob_item = sets(CURRENT)[0]["bob/team-a"]
+    [expected] = hints(accumulate([("bob", bob_item)]))
+    hint = {u["user"]: u["hint"] for u in view["users"]}
+    assert hint == {"alice": None, "dave": None, "bob": expected.message("this week", "USD")}
+    assert hint["bob"].startswith("requested 2 CPU, used 0.02 on average this week: about $2.")
+    assert hint["bob"].endswith("; a smaller profile would do")
+    page = page_of(view)
+    assert f'<tr class=hint data-hint="bob"><td colspan=7>{escape(hint["bob"])}</td></tr>' in page
+    assert page.count("class=hint") == 1
+    hidden = build_view("2026-W48", sets(CURRENT), [], LABELS, lambda u, t: u != "bob", 0.05, False)
+    assert {u["user"]: u["hint"] for u in hidden["users"]} == {"alice": None, "dave": None}
+    assert "class=hint" not in page_of(hidden)
 
 
 def test_summary_local_meter_figures_no_efficiency_and_no_idle_capacity():
@@ -192,6 +213,9 @@ def test_spend_view_admin_sees_everyone_through_oauth(hub):
     assert {u["user"]: u["cost"] for u in view["users"]} == {"alice": 10.0, "dave": 6.0, "bob": 4.0}
     assert view["total"] == 20.0 and view["previous_total"] == 14.0
     assert view["cluster"]["idle_capacity"] == 20.0
+    hint = {u["user"]: u["hint"] for u in view["users"]}
+    assert hint["alice"] is None and hint["dave"] is None
+    assert hint["bob"].startswith("requested 2 CPU, used 0.02 on average this week")
     athena = view["athena"]
     assert athena["week"] == "2026-W48" and athena["cost"] > 0
     billing = {g["name"]: g["billing"] for g in athena["workgroups"]}
@@ -209,6 +233,7 @@ def test_spend_view_team_lead_sees_only_their_group(hub):
         view = client.get("/services/remote-dev-spend/api/spend").json()
     assert {u["user"] for u in view["users"]} == {"alice", "bob"}
     assert view["total"] == 14.0 and "cluster" not in view
+    assert [u["user"] for u in view["users"] if u["hint"]] == ["bob"]
 
 
 @pytest.mark.e2e
@@ -277,6 +302,7 @@ def test_spend_view_page_in_chromium(hub):
         assert page.locator("#idle-cost").inner_text() == "4.00 USD"
         assert page.locator("#cluster-idle").inner_text() == "20.00 USD"
         assert page.locator('tr[data-user="bob"]').inner_text().split("\t")[-1].strip() == "idle"
+        assert page.locator('tr[data-hint="bob"]').inner_text().startswith("requested 2 CPU")
         assert re.search(r"team-a", page.locator("svg").first.inner_html())
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "spend-view.png"), full_page=True)

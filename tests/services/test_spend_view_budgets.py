@@ -77,6 +77,11 @@ def test_the_guard_rail_refuses_a_large_server_once_the_budget_is_used_up(hub, s
     assert "Running servers are not stopped." in refusal
     assert admin.get(guard, params={"user": "dave", "cpu": 0.5}).json() == {"refusal": None}
     assert admin.get(guard, params={"user": "alice", "cpu": 2}).json() == {"refusal": None}
+    ray = admin.get(guard, params={"user": "dave", "kind": "ray"}).json()["refusal"]
+    assert ray.startswith("Your budget of $5.00 a month (your own budget) is used up: $6.00")
+    assert "New Ray clusters are refused" in ray and "an admin can raise it" in ray
+    assert admin.get(guard, params={"user": "alice", "kind": "ray"}).json() == {"refusal": None}
+    assert admin.get(guard, params={"user": "dave", "kind": "gpu"}).status_code == 400
     assert admin.get(guard, params={"user": "dave", "cpu": "x"}).status_code == 400
     assert sessions["carol"].get(guard, params={"user": "alice"}).status_code == 403
     spawn = admin.post(

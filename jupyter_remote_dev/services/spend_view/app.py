@@ -120,6 +120,7 @@ class SpendViewApp(Application):
             lambda user, _team: allowed is None or user in allowed,
             self.idle_threshold,
             show_cluster=allowed is None,
+            currency=self.currency,
         )
         result["currency"] = self.currency
         result["previous_week"] = previous

@@ -47,12 +47,23 @@ def bars(rows: list[tuple[str, float]], currency: str) -> str:
     return "".join(parts) + "</svg>"
 
 
+def _hint_row(user: dict) -> str:
+    """The right-sizing sentence under a user's row, when there is one."""
+    if not user.get("hint"):
+        return ""
+    return (
+        f'<tr class=hint data-hint="{escape(user["user"])}"><td colspan=7>'
+        f"{escape(user['hint'])}</td></tr>"
+    )
+
+
 def _users_table(users: list[dict], currency: str) -> str:
     rows = "".join(
         f'<tr data-user="{escape(u["user"])}"><td>{escape(u["user"])}</td>'
         f"<td>{escape(team_name(u['team']))}</td><td class=cost>{money(u['cost'], currency)}</td>"
         f"<td>{money(u['previous'], currency)}</td><td>{change(u['change'])}</td>"
         f"<td>{_percent(u['efficiency'])}</td><td>{'idle' if u['idle'] else ''}</td></tr>"
+        + _hint_row(u)
         for u in users
     )
     return (
@@ -156,7 +167,7 @@ def render_page(view: dict) -> str:
 body {{ font: 14px system-ui, sans-serif; margin: 2em; color: #222; }}
 table {{ border-collapse: collapse; }} td, th {{ padding: 3px 10px; text-align: left; }}
 tr:nth-child(even) {{ background: #f3f3f3; }} .bar {{ fill: #1976d2; }}
-svg text {{ font-size: 12px; }}
+svg text {{ font-size: 12px; }} .hint td {{ color: #8a5a00; padding-left: 2em; }}
 </style></head><body>
 <h1>Spend, week {escape(view["week"])}</h1>
 <p>Signed in as {escape(view["viewer"])}: showing {scope}.</p>

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
+from ...budgets.rightsizing import accumulate, hints
 from ...cost.model import number, requested_nothing, sanitize_label_name
 
 UNALLOCATED = "__unallocated__"
@@ -27,6 +28,7 @@ class UserSpend:
     previous: float = 0.0
     efficiency: float | None = None
     idle: bool = False
+    hint: str | None = None  # right-sizing advice when usage is far below the request
 
     @property
     def change(self) -> float | None:
@@ -109,6 +111,20 @@ def _usage(
     return usage, cluster_idle
 
 
+def _hints(sets: list, labels: tuple[str, str], visible, currency: str) -> dict[str, str]:
+    """The right-sizing sentence per visible user whose usage is far below their request."""
+    items = []
+    for allocation_set in sets:
+        if not isinstance(allocation_set, dict):
+            continue
+        for key, item in allocation_set.items():
+            user, team = _key_parts(key, labels)
+            if isinstance(item, dict) and "__idle__" not in key and user != UNALLOCATED:
+                if visible(user, team):
+                    items.append((user, item))
+    return {h.name: h.message("this week", currency) for h in hints(accumulate(items))}
+
+
 def build_view(
     week: str,
     current: list,
@@ -117,17 +133,20 @@ def build_view(
     visible: Callable[[str, str], bool],
     idle_threshold: float,
     show_cluster: bool,
+    currency: str = "USD",
 ) -> dict:
     """The spend view of ``week`` for one viewer: only users for which ``visible(user, team)``.
 
     A user's server counts as idle when its cost-weighted efficiency (usage over request) for the
     week is below ``idle_threshold``; the cost of idle servers is what those users' servers cost.
     A server that requested nothing (the local meter's) has no efficiency and is never called idle.
+    A user using far less than they request gets a right-sizing ``hint`` (budgets/rightsizing.py).
     Idle capacity is None when the backend reported no ``__idle__``. Cluster-wide figures (idle
     capacity, unlabelled pods) only go to viewers who see everyone.
     """
     now_usage, cluster_idle = _usage(current, labels)
     before_usage, cluster_idle_before = _usage(previous, labels)
+    advice = _hints(current, labels, visible, currency)
     users: dict[tuple[str, str], UserSpend] = {}
     for key in now_usage.keys() | before_usage.keys():
         user, team = key
@@ -135,6 +154,7 @@ def build_view(
             continue
         now, before = now_usage.get(key, _Usage()), before_usage.get(key, _Usage())
         users[key] = UserSpend(user, team, now.cost, before.cost, now.efficiency)
+        users[key].hint = advice.get(user)
         users[key].idle = now.cost > 0 and now.weight > 0 and now.efficiency < idle_threshold
     rows = sorted(users.values(), key=lambda row: (-row.cost, row.user))
     teams: dict[str, dict] = {}
