@@ -8,7 +8,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ import httpx
 from jupyter_server.auth.authorizer import Authorizer
 
 from jupyter_remote_dev.embedded.ports import free_port
+
+from ..support.processes import stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,13 +89,7 @@ def dav_server(home: Path, *args: str, config: dict | None = None) -> Iterator[D
             time.sleep(0.2)
         yield DavServer(url, f"{url}remote-dev/dav/", token, root, process, log)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
 
 
 GROUPS = ("basic", "copymove", "props", "locks", "http")

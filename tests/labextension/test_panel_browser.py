@@ -27,6 +27,7 @@ import jupyter_remote_dev
 from jupyter_remote_dev.embedded.ports import free_port
 
 from ..support.cost_standin import CostStandIn
+from ..support.processes import stop_group
 
 pytestmark = pytest.mark.browser
 
@@ -125,13 +126,7 @@ def lab(tmp_path_factory, standin):
             time.sleep(0.3)
         yield {"url": url, "token": token, "log": home / "lab.log"}
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
         log.close()
 
 

@@ -22,6 +22,7 @@ from jupyter_remote_dev.reports.athena.render import render, write
 from jupyter_remote_dev.services.spend_view.summary import iso_week, last_complete_week
 
 from ..support.athena_sample import sample
+from ..support.processes import stop_group
 from ..support.sinks import WebhookSink
 from .team_cost_standin import CURRENT, TeamCostStandIn
 
@@ -129,13 +130,7 @@ def hub(tmp_path_factory):
             **passwords,
         }
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process, timeout=20)
         log.close()
         standin.stop()
         webhook.stop()
