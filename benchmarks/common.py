@@ -11,6 +11,9 @@ bind only to 127.0.0.1 on a free port, and need nothing but what ``.ci/install``
 
     with jupyter_server(root_dir) as server:
         httpx.get(f"{server.url}remote-dev/api/info", headers=server.headers)
+
+Also the source-like tree the sync benchmarks share (``make_tree``, ``touch_changes``) and a timed
+run of a command (``run_measured``) that first flushes everyone's dirty pages.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
+import random
 import secrets
 import shlex
 import shutil
@@ -228,3 +232,58 @@ def rss_bytes(pid: int) -> tuple[int, int]:
 def reset_peak_rss(pid: int) -> None:
     """Reset the kernel's peak-RSS counter (VmHWM) of ``pid`` to its current RSS."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def bench_dir() -> str | None:
+    """Where benchmarks put their files: ``$BENCH_DIR``, or the system temp folder if unset."""
+    return os.environ.get("BENCH_DIR")
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as ``uptime`` prints them."""
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def make_tree(root: Path, count: int) -> list[Path]:
+    """``count`` source-like files of 0.5-8 KiB (hex text) in ``max(100, count / 100)`` folders.
+
+    The same seed, names and sizes for the same ``count``: 2,000 files are 100 folders of 20."""
+    rng = random.Random(4)
+    folders = max(100, -(-count // 100))
+    folder_width, file_width = max(3, len(str(folders - 1))), max(4, len(str(count - 1)))
+    paths = []
+    for i in range(count):
+        path = root / f"pkg{i % folders:0{folder_width}d}" / f"module_{i:0{file_width}d}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(rng.randint(256, 4096)).hex().encode())
+        paths.append(path)
+    return paths
+
+
+def touch_changes(paths: list[Path], round_no: int, count: int = 20) -> None:
+    """Rewrite ``count`` of ``paths``, chosen by ``round_no``, as an editor's saves would."""
+    for path in random.Random(round_no).sample(paths, count):
+        path.write_text(f"# round {round_no}\n" + path.read_text()[:2000])
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One timed run of a command."""
+
+    seconds: float
+    peak_rss: int
+    """The process's own peak resident set size in bytes (``ru_maxrss``)."""
+
+
+def run_measured(argv: list[str], env: dict[str, str] | None = None) -> Measured:
+    """Run ``argv`` (stdout discarded) after ``os.sync()``, so that it pays for no dirty pages
+    another command left behind; its wall time and peak RSS. Raises if it fails."""
+    os.sync()
+    started = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, argv)
+    return Measured(seconds, usage.ru_maxrss * 1024)
