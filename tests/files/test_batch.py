@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
 import pytest
+
+from jupyter_remote_dev.files import batch
+from jupyter_remote_dev.files.manifest import HashCache
 
 from ..support.files_support import TAR, make_tar, post, sha256, snapshot, temp_litter
 from ..support.openapi_check import assert_response_matches
@@ -116,3 +120,30 @@ async def test_batch_folder_walks_once_per_folder_keep_every_rule(api, jp_root_d
     assert os.path.islink(jp_root_dir / "p/f0/alias.txt")
     assert list(outside.iterdir()) == []
     assert temp_litter(jp_root_dir) == []
+
+
+def test_batch_holds_a_bounded_number_of_descriptors(tmp_path, monkeypatch):
+    """A batch of 1,200 files is fsynced in bursts: every file is synced and written, and the
+    open descriptors stay bounded (a batch may have up to 10,000 members by default)."""
+    members = {f"many/m{i}.txt": f"{i}\n".encode() for i in range(1200)}
+    open_at_sync: list[int] = []
+    synced = 0
+    real_fsync = os.fsync
+
+    def counting_fsync(fd):
+        nonlocal synced
+        synced += 1
+        open_at_sync.append(len(os.listdir("/proc/self/fd")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(batch.os, "fsync", counting_fsync)
+    before = len(os.listdir("/proc/self/fd"))
+    limits = batch.BatchLimits(1 << 20, 10_000, 1 << 30)
+    results = batch.unpack(
+        io.BytesIO(make_tar(members)), str(tmp_path), "", True, HashCache(), limits
+    )
+    assert [r["status"] for r in results] == [201] * len(members)
+    assert synced >= len(members)  # every file, then the folder
+    assert max(open_at_sync) < before + 600  # held files, cached folders, the pool's own
+    for path, data in members.items():
+        assert (tmp_path / path).read_bytes() == data
