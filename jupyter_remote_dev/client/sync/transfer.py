@@ -29,7 +29,7 @@ from .plan import (
 )
 from .planner import Planner
 from .state import Conflict
-from .uploads import SMALL_FILE, Uploads, batches
+from .uploads import SMALL_FILE, Uploads
 
 WORKERS = 4
 
@@ -135,11 +135,7 @@ class Transfer(Uploads, Downloads, Planner):
         small.sort(key=lambda a: a.local.sha256 != FOLDER)  # folders first in the tar
         batched = small if len(small) > 1 else []
         try:
-            for group in batches(batched):
-                try:
-                    outcomes = self.push_batch(group)
-                except (ClientError, OSError, httpx.HTTPError) as e:
-                    outcomes = [e] * len(group)
+            for group, outcomes in self.push_batches(batched):
                 for action, outcome in zip(group, outcomes, strict=True):
                     finish(action, outcome)
             batched_ids = {id(a) for a in batched}

@@ -16,6 +16,7 @@ import io
 import posixpath
 import tarfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 import httpx
@@ -142,8 +143,27 @@ class Uploads(Mover):
                 self.on_bytes(end - offset)
                 offset = end
 
-    def push_batch(self, actions: list[Action]) -> list[Exception | None]:
-        """Upload small files in one ``POST batch`` tar; one outcome (None: done) per action."""
+    def push_batches(
+        self, actions: list[Action]
+    ) -> Iterator[tuple[list[Action], list[Exception | None]]]:
+        """Push small files batch by batch, yielding each batch with its outcomes; the next
+        batch's tar is packed in a thread while the one before it is sent and written."""
+        groups = list(batches(actions))
+        with ThreadPoolExecutor(1, thread_name_prefix="remote-dev-pack") as packer:
+            packed = packer.submit(self.pack_batch, groups[0]) if groups else None
+            for index, group in enumerate(groups):
+                body = packed
+                if index + 1 < len(groups):
+                    packed = packer.submit(self.pack_batch, groups[index + 1])
+                try:
+                    outcomes = self.push_batch(group, body.result())
+                except (ClientError, OSError, httpx.HTTPError) as e:
+                    outcomes = [e] * len(group)
+                yield group, outcomes
+
+    def pack_batch(self, actions: list[Action]) -> bytes:
+        """The ``POST batch`` tar of ``actions``: folders, and small files read now with their
+        sha256 and conditions in PAX headers."""
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
             for action in actions:
@@ -164,11 +184,18 @@ class Uploads(Mover):
                     },
                 }
                 archive.addfile(member, io.BytesIO(data))
+        return buffer.getvalue()
+
+    def push_batch(
+        self, actions: list[Action], body: bytes | None = None
+    ) -> list[Exception | None]:
+        """Upload small files in one ``POST batch`` tar (``body``: packed already); one outcome
+        (None: done) per action."""
         response = self.client.request(
             "POST",
             self.client.api_url("batch"),
             params={"root": self.state.remote_dir},
-            content=buffer.getvalue(),
+            content=self.pack_batch(actions) if body is None else body,
             headers={"Content-Type": "application/x-tar"},
         )
         results = response.json()["results"]
