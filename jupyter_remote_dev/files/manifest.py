@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -49,14 +50,17 @@ class HashCache:
     """sha256 by path, valid while the file's (device, inode, size, mtime_ns) is unchanged.
 
     Thread-safe. ``hashed`` counts files actually read, so callers (and tests) can see that a
-    repeat over an unchanged tree reads nothing.
+    repeat over an unchanged tree reads nothing. With a ``limit``, past that many entries the
+    quarter stored longest ago is dropped (those files are hashed again when next listed), so a
+    long-running server's memory stays bounded however many files it has seen.
     """
 
-    def __init__(self, entries: dict[str, list] | None = None):
+    def __init__(self, entries: dict[str, list] | None = None, limit: int | None = None):
         self._entries: dict[str, tuple[tuple[int, ...], str, int]] = {}
         for path, (key, digest, hashed_at) in (entries or {}).items():
             self._entries[path] = (tuple(key), digest, hashed_at)
         self._lock = threading.Lock()
+        self.limit = limit
         self.hashed = 0
 
     def lookup(self, path: str, st: os.stat_result) -> str | None:
@@ -72,7 +76,11 @@ class HashCache:
         """Remember ``digest`` for ``path`` at ``st``; ``trusted`` when we wrote the file."""
         hashed_at = st.st_mtime_ns + TIMESTAMP_SLACK_NS if trusted else time.time_ns()
         with self._lock:
+            self._entries.pop(path, None)  # the newest last: evicted last
             self._entries[path] = (stat_key(st), digest, hashed_at)
+            if self.limit is not None and len(self._entries) > self.limit:
+                for oldest in list(itertools.islice(self._entries, len(self._entries) // 4)):
+                    del self._entries[oldest]
 
     def sha256(self, path: str | os.PathLike, st: os.stat_result | None = None) -> str:
         """The file's sha256, from the cache when its stat key is unchanged."""

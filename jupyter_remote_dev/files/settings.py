@@ -7,7 +7,7 @@ from pathlib import Path
 from traitlets import Bool, Float, HasTraits, Int, List, Unicode
 
 from ..base.validators import positive
-from .manifest import DEFAULT_IGNORE_PATTERNS
+from .manifest import DEFAULT_IGNORE_PATTERNS, HashCache
 
 
 class FilesSettings(HasTraits):
@@ -78,12 +78,23 @@ class FilesSettings(HasTraits):
         of it is kept. The client sends about 32 MiB per batch; bigger files go one by one.""",
     )
 
+    hash_cache_entries = Int(
+        200_000,
+        config=True,
+        help="""Most files whose sha256 the server remembers (about 0.5 KiB of memory each).
+
+        Listings (``GET tree/``) and conditional writes answer from this cache while a file's
+        inode, size and mtime are unchanged; past this many entries the quarter stored longest
+        ago is forgotten and those files are read and hashed again when next listed.""",
+    )
+
     _files_positive = positive(
         "max_upload_size",
         "upload_expiry",
         "temp_file_grace",
         "batch_max_files",
         "batch_max_expanded_size",
+        "hash_cache_entries",
     )
 
     def make_files_service(self, root: str, runtime_dir: str):
@@ -100,4 +111,5 @@ class FilesSettings(HasTraits):
             temp_file_grace=self.temp_file_grace,
             batch_max_files=self.batch_max_files,
             batch_max_expanded_size=self.batch_max_expanded_size,
+            hash_cache=HashCache(limit=self.hash_cache_entries),
         )

@@ -139,6 +139,30 @@ def test_manifest_racy_same_size_rewrite_is_rehashed(tmp_path):
     assert build_manifest(tmp_path, cache)[0].sha256 == sha256(b"bbbb")
 
 
+def test_hash_cache_stays_within_its_limit(tmp_path):
+    """Past its limit the cache forgets the entries stored longest ago, not the newest; a
+    forgotten file is hashed again when next listed, with the same answer."""
+    for i in range(40):
+        (tmp_path / f"f{i:02}.txt").write_bytes(b"%d" % i)
+    backdate(tmp_path)
+    cache = HashCache(limit=10)
+    first = build_manifest(tmp_path, cache)
+    assert cache.hashed == 40 and len(cache.entries()) <= 10
+    newest = tmp_path / "new.txt"
+    newest.write_bytes(b"new")
+    backdate(tmp_path)
+    cache.sha256(newest)
+    assert str(newest) in cache.entries()
+    again = {e.path: e.sha256 for e in build_manifest(tmp_path, cache) if e.path != "new.txt"}
+    assert again == {e.path: e.sha256 for e in first}
+    assert cache.hashed > 41 and len(cache.entries()) <= 10
+
+
+async def test_server_hash_cache_limit_is_a_setting(jp_serverapp):
+    """``RemoteDevExtension.hash_cache_entries`` bounds the server's cache (default 200,000)."""
+    assert jp_serverapp.web_app.settings[FILES_SERVICE].hash_cache.limit == 200_000
+
+
 def test_manifest_cache_entries_round_trip(tmp_path):
     """A client can save the cache's entries and load them next run without rehashing."""
     (tmp_path / "a.txt").write_bytes(b"a")
