@@ -44,6 +44,7 @@ def bench_sync(files: int, first_rounds: int, rounds: int) -> dict:
         paths = make_tree(local, files)
         with cli_server(tmp) as (server, env), loopback_sshd() as ssh:
             pair = SyncPair(local, paths, "ours", server, ssh, tmp / "rsync", env)
+            pair.durable_rsync = True
             (tmp / "rsync").mkdir()
             first = [pair.first(round_no) for round_no in range(first_rounds)]
             resync = [pair.resync(round_no) for round_no in range(rounds)]
@@ -116,6 +117,7 @@ def main() -> None:
     print(f"first sync of {args.files} files (median of {args.first_rounds}, in turn):")
     print(f"  jupyter remote-dev sync                 {first['cli'].seconds:7.2f} s")
     print(f"  rsync -a over loopback ssh              {first['rsync'].seconds:7.2f} s")
+    print(f"  rsync -a --fsync (context: fsyncs too)  {first['rsync_fsync'].seconds:7.2f} s")
     print(f"  ratio CLI / rsync {first['cli'].seconds / first['rsync'].seconds:.2f}; CLI peak "
           f"RSS {first['cli'].peak_rss / mib:.0f} MiB, server RSS growth "
           f"{first['cli'].server_growth / mib:+.1f} MiB")  # fmt: skip

@@ -69,6 +69,9 @@ class SyncPair:
     targets: Path
     env: dict[str, str]
     profile: str = "bench"
+    durable_rsync: bool = False
+    """Also time ``rsync -a --fsync`` (each file fsynced, as the CLI's server does; its folders
+    are not) in the first syncs, as ``rsync_fsync``."""
     folder: str = ""
     """The current round's folder name, set by ``first``."""
 
@@ -77,6 +80,9 @@ class SyncPair:
         shutil.rmtree(self.local / STATE_DIR, ignore_errors=True)
         self.folder = f"first-{round_no}"
         samples = self._in_turn(round_no)
+        if self.durable_rsync:
+            samples["rsync_fsync"] = self._rsync(f"{self.folder}-fsync", "--fsync")
+            shutil.rmtree(self.targets / f"{self.folder}-fsync")
         for copy in (self.server.root_dir / self.name / self.folder, self.targets / self.folder):
             copied = sum(len(files) for _, _, files in os.walk(copy))
             assert copied == len(self.paths), f"{copy} holds {copied} of {len(self.paths)} files"
@@ -99,10 +105,10 @@ class SyncPair:
         run = run_measured(argv, self.env)
         return Sample(run.seconds, run.peak_rss, rss_bytes(self.server.pid)[1] - before)
 
-    def _rsync(self) -> Sample:
-        target = f"{self.ssh.host}:{self.targets / self.folder}/"
+    def _rsync(self, folder: str | None = None, *options: str) -> Sample:
+        target = f"{self.ssh.host}:{self.targets / (folder or self.folder)}/"
         run = run_measured(
-            [*self.ssh.rsync, "-a", f"--exclude=/{STATE_DIR}", f"{self.local}/", target]
+            [*self.ssh.rsync, "-a", *options, f"--exclude=/{STATE_DIR}", f"{self.local}/", target]
         )
         return Sample(run.seconds, run.peak_rss)
 
