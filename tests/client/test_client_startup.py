@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import sys
+
+from jupyter_remote_dev.client import transport
+from jupyter_remote_dev.client.api import RemoteDevClient
+from jupyter_remote_dev.client.hub import HubClient
+from jupyter_remote_dev.client.profiles import Profile
 
 
 def test_client_package_imports_no_server_packages():
@@ -44,3 +50,30 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in heavy and sys.modules[
     )
     assert result.stdout.split("\n")[:2] == ["exit 1", "[]"], result
     assert "no profile 'nobody'" in result.stderr
+
+
+def test_plain_http_clients_load_no_ca_bundle(monkeypatch):
+    """The clients of an http:// server and of its hub load no CA certificates (tens of ms per
+    start-up); their context still verifies and trusts nothing, so no https gets through it."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a CA bundle was loaded")
+
+    monkeypatch.setattr(ssl.SSLContext, "load_default_certs", refuse)
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", refuse)
+    transport.tls_context.cache_clear()
+    profile = Profile(
+        "p", "http://127.0.0.1:9/user/a/", "t", "hub", "a", "", "http://127.0.0.1:9/hub/api/"
+    )
+    RemoteDevClient(profile).close()
+    HubClient(profile.hub, profile.token).close()
+    context = transport.client_tls(profile.url, False)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs() == []
+
+
+def test_https_clients_keep_the_profiles_verification():
+    """An https:// URL gets the profile's setting: the verifying context, or --insecure's."""
+    url = "https://hub.example.com/user/a/"
+    assert transport.client_tls(url, True) is transport.tls_context(True)
+    assert transport.client_tls(url, False) is False
