@@ -12,6 +12,8 @@ from jupyter_remote_dev.client.api import RemoteDevClient
 from jupyter_remote_dev.client.hub import HubClient
 from jupyter_remote_dev.client.profiles import Profile
 
+from .cli_support import cli, login
+
 
 def test_client_package_imports_no_server_packages():
     """Importing every client module pulls in no jupyter_server, jupyterhub or kubernetes."""
@@ -77,3 +79,18 @@ def test_https_clients_keep_the_profiles_verification():
     url = "https://hub.example.com/user/a/"
     assert transport.client_tls(url, True) is transport.tls_context(True)
     assert transport.client_tls(url, False) is False
+
+
+async def test_sync_asks_get_info_once(jp_serverapp, laptop, server_url, token, monkeypatch):
+    """A sync plans with the ``GET info`` answer of its first contact instead of asking again."""
+    await login(laptop, server_url, token)
+    (laptop["project"] / "a.py").write_text("a\n")
+    paths = []
+    settings = jp_serverapp.web_app.settings
+    log = settings["log_function"]
+    monkeypatch.setitem(
+        settings, "log_function", lambda handler: paths.append(handler.request.path) or log(handler)
+    )
+    result = await cli(laptop, "sync", "--yes", "--remote", "p")
+    assert result.returncode == 0, result.stderr
+    assert sum(p.endswith("remote-dev/api/info") for p in paths) == 1, paths
