@@ -19,7 +19,7 @@ from .. import __version__
 from . import hub
 from .errors import ClientError
 from .profiles import Profile
-from .transport import API_PREFIX, is_tls_error, raise_for_status, tls_context, transport_error
+from .transport import API_PREFIX, client_tls, is_tls_error, raise_for_status, transport_error
 
 RETRY_DELAYS = (0.25, 0.75, 2.0)
 TRANSIENT_STATUS = {502, 503, 504}
@@ -35,7 +35,7 @@ class RemoteDevClient:
             "Authorization": f"token {profile.token}",
             "User-Agent": f"jupyter-remote-dev/{__version__}",
         }
-        verify = tls_context(profile.verify)
+        verify = client_tls(profile.url, profile.verify)
         self.http = httpx.Client(
             base_url=profile.url,
             headers=headers,
@@ -43,7 +43,7 @@ class RemoteDevClient:
             timeout=httpx.Timeout(timeout, connect=15.0),
             # Connection failures happen before a byte is sent, so retrying them is always safe.
             transport=httpx.HTTPTransport(retries=2, verify=verify),
-            follow_redirects=False,
+            follow_redirects=False,  # every request stays at the profile's origin (client_tls)
         )
 
     def close(self) -> None:

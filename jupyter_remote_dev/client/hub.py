@@ -19,7 +19,7 @@ import httpx
 
 from .errors import AuthError, ClientError, ServerNotRunning
 from .profiles import HubTarget
-from .transport import message_of, raise_for_status, tls_context, transport_error
+from .transport import client_tls, message_of, raise_for_status, transport_error
 
 #: Answers a hub gives for a stopped server's URLs (401 for hubs that ask to log in).
 SUSPECT_STATUS = {401, 403, 424, 503}
@@ -30,13 +30,14 @@ class HubClient:
 
     def __init__(self, target: HubTarget, token: str, verify: bool | str = True):
         self.target = target
-        context = tls_context(verify)
+        context = client_tls(target.hub_api_url, verify)
         self.http = httpx.Client(
             base_url=target.hub_api_url,
             headers={"Authorization": f"token {token}"},
             verify=context,
             timeout=httpx.Timeout(30.0, connect=15.0),
             transport=httpx.HTTPTransport(retries=2, verify=context),
+            follow_redirects=False,  # every request stays at the hub's origin (client_tls)
         )
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
 """What the server client and the hub client share below their APIs: one TLS context per
-setting, and the :class:`~.errors.ClientError` that explains a failed answer or connection (a wrong
-URL, a refused token, a stopped server, an ingress body limit, a TLS problem).
+setting (no CA bundle loaded for a plain-HTTP URL), and the :class:`~.errors.ClientError` that
+explains a failed answer or connection (a wrong URL, a refused token, a stopped server, an ingress
+body limit, a TLS problem).
 """
 
 from __future__ import annotations
@@ -159,3 +160,18 @@ def tls_context(verify: bool | str) -> ssl.SSLContext | bool:
     if verify is False:
         return False
     return ssl.create_default_context(cafile=verify if isinstance(verify, str) else None)
+
+
+def client_tls(url: str, verify: bool | str) -> ssl.SSLContext | bool:
+    """The TLS setting of a client whose requests all go to ``url``'s origin (our clients follow
+    no redirects): :func:`tls_context` for https; for plain http a context that trusts no
+    certificate, which loads no CA bundle (tens of ms at start-up) and would refuse, never let
+    through, any https connection."""
+    if urlsplit(url).scheme == "http":
+        return _trusts_nothing()
+    return tls_context(verify)
+
+
+@functools.cache
+def _trusts_nothing() -> ssl.SSLContext:
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificates, and knows no CA

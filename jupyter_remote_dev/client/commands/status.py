@@ -43,7 +43,7 @@ class StatusApp(RemoteDevCommand):
             enabled = ", ".join(k for k, on in info["features"].items() if on) or "none"
             self.out.line(f"server: jupyter-remote-dev {info['version']}; features: {enabled}")
             if state:
-                summary = Transfer(client, state).plan().summary()
+                summary = Transfer(client, state).plan(info).summary()
                 result["folder"]["pending"] = summary
                 self.out.line(f"pending: {describe_summary(summary)}")
         self.out.result(result)

@@ -65,7 +65,8 @@ class SyncApp(TransferCommand):
         state = self.open_project(start)
         profile = self.load_profile(state.profile)
         with self.connect(profile) as client:
-            plan = self.with_server(profile, Transfer(client, state).plan)
+            moves = Transfer(client, state)
+            plan = self.with_server(profile, lambda: moves.plan(self.server_info))
             if self.dry_run:
                 return self.show_plan(plan)
             all_kinds = (PUSH, PULL, DELETE_REMOTE, DELETE_LOCAL, CONFLICT)
@@ -148,9 +149,11 @@ class _OneWayCommand(TransferCommand):
             moves = Transfer(client, state)
             named_files = all(r and not (state.root / r).is_dir() for r in relatives)
             if self.direction == PushApp.direction and named_files:
-                selected = self.with_server(profile, lambda: moves.plan_files(relatives))
+                selected = self.with_server(
+                    profile, lambda: moves.plan_files(relatives, self.server_info)
+                )
             else:
-                full = self.with_server(profile, moves.plan)
+                full = self.with_server(profile, lambda: moves.plan(self.server_info))
                 selected = select(full, relatives, state)
             if self.force:
                 selected.actions = [_forced(a, self.overwrite_kind) for a in selected.actions]

@@ -18,10 +18,11 @@ from ..sync.binding import (
     is_interactive,
     parse_remote,
 )
+from ..sync.lock import ProjectLock
 from ..sync.plan import CONFLICT, Plan
 from ..sync.planner import HIDDEN_REASON
 from ..sync.safety import deletion_warning
-from ..sync.state import ProjectLock, StateError, SyncState, find_root
+from ..sync.state import StateError, SyncState, find_root
 from ..sync.summary import summary_line
 from ..sync.transfer import Transfer
 from .base import RemoteDevCommand

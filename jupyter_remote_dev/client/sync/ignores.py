@@ -11,7 +11,6 @@ As in git, a file inside an ignored folder cannot be re-included. The server's o
 from __future__ import annotations
 
 import functools
-import os
 import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +47,7 @@ class ProjectIgnores:
     def __init__(self, root: Path):
         self.root = root
         self._chains: dict[str, list[tuple[str, GitIgnoreSpec]]] = {}
+        self._folders: dict[str, bool] = {"": False}
 
     @functools.cached_property
     def _exclude(self) -> GitIgnoreSpec | None:
@@ -81,7 +81,7 @@ class ProjectIgnores:
             result = self._exclude.check_file(relative + suffix)
             if result.include is not None:
                 ignored = result.include
-        for folder, spec in self._chain(posixpath.dirname(relative)):
+        for folder, spec in self._chain(relative.rpartition("/")[0]):
             inner = relative[len(folder) + 1 :] if folder else relative
             result = spec.check_file(inner + suffix)
             if result.include is not None:
@@ -90,16 +90,22 @@ class ProjectIgnores:
 
     def ignores(self, relative: str, is_dir: bool = False) -> bool:
         """True when ``relative`` (POSIX, from the root) or a folder above it is ignored."""
-        parts = relative.split("/")
-        if any(part in NEVER_SYNCED for part in parts):
-            return True
-        for depth in range(1, len(parts)):
-            if self._decision("/".join(parts[:depth]), True):
-                return True
-        return self._decision(relative, is_dir)
+        return self._folder_ignored(relative.rpartition("/")[0]) or self.ignores_entry(
+            relative, is_dir
+        )
+
+    def _folder_ignored(self, folder: str) -> bool:
+        """Whether ``folder`` or one above it is ignored, remembered per folder (a tree listing
+        asks about each folder once per file in it)."""
+        ignored = self._folders.get(folder)
+        if ignored is None:
+            above = folder.rpartition("/")[0]
+            ignored = self._folder_ignored(above) or self.ignores_entry(folder, True)
+            self._folders[folder] = ignored
+        return ignored
 
     def ignores_entry(self, relative: str, is_dir: bool) -> bool:
         """Like :meth:`ignores` for a walker that has already checked every folder above."""
-        if os.path.basename(relative) in NEVER_SYNCED:
+        if relative.rpartition("/")[2] in NEVER_SYNCED:
             return True
         return self._decision(relative, is_dir)

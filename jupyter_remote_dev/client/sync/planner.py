@@ -24,10 +24,12 @@ class Planner:
     client: RemoteDevClient
     state: SyncState
 
-    def use_server_ignores(self) -> None:
+    def use_server_ignores(self, info: dict | None = None) -> None:
         """Take the server's ignore patterns from ``GET info`` (an older server that reports none
-        uses the default), so the local side leaves out exactly what its tree listings do."""
-        info = self.client.info()
+        uses the default), so the local side leaves out exactly what its tree listings do.
+
+        ``info``: the answer the command got when it connected, which saves asking again."""
+        info = self.client.info() if info is None else info
         patterns = info.get("ignore_patterns", DEFAULT_IGNORE_PATTERNS)
         if not isinstance(patterns, list | tuple) or not all(isinstance(p, str) for p in patterns):
             raise ClientError(f"the server reported invalid ignore_patterns: {patterns!r}")
@@ -50,9 +52,10 @@ class Planner:
                 found[folder] = Entry(FOLDER, 0, 0o755)
         return found
 
-    def plan_files(self, relatives: list[str]) -> Plan:
-        """The plan for a few named files only: a HEAD each instead of a whole tree listing."""
-        self.use_server_ignores()
+    def plan_files(self, relatives: list[str], info: dict | None = None) -> Plan:
+        """The plan for a few named files only: a HEAD each instead of a whole tree listing
+        (``info``: see :meth:`use_server_ignores`)."""
+        self.use_server_ignores(info)
         result = Plan()
         for relative in relatives:
             if self.state.ignores(relative):
@@ -73,9 +76,10 @@ class Planner:
                 raise ClientError(f"{relative}: no such file here or on the server")
         return result
 
-    def plan(self) -> Plan:
-        """The three-way plan between the local folder, the server folder and the last sync."""
-        self.use_server_ignores()
+    def plan(self, info: dict | None = None) -> Plan:
+        """The three-way plan between the local folder, the server folder and the last sync
+        (``info``: see :meth:`use_server_ignores`)."""
+        self.use_server_ignores(info)
         tree = self.state.local_tree()
         local, skipped = tree.entries, list(tree.skipped)
         if self.state.hides_dotfiles:

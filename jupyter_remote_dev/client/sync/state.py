@@ -9,8 +9,8 @@ are stored with the state, so both sides of a sync leave out the same files; the
 of its local copy of the server's version, until ``resolve`` settles them.
 
 Several processes may work on one project (``sync --watch`` in one terminal, ``sync`` in another):
-each holds :class:`ProjectLock` while it reads, changes and writes the state, like git's
-``index.lock``, and a long-running one reloads the state each time it takes the lock.
+each holds the project's lock (:mod:`.lock`) while it reads, changes and writes the state, and a
+long-running one reloads the state each time it takes the lock.
 """
 
 from __future__ import annotations
@@ -18,12 +18,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from posixpath import normpath
 from typing import NamedTuple
-
-from filelock import FileLock, Timeout
 
 from ...files.manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules
 from .ignores import ProjectIgnores
@@ -33,7 +30,6 @@ from .plan import Entry, conflict_copy_name
 STATE_DIR = ".jupyter-remote-dev"
 STATE_FILE = "state.json"
 STATE_VERSION = 1
-LOCK_FILE = "lock"
 
 
 class StateError(Exception):
@@ -61,37 +57,6 @@ def find_root(start: Path) -> Path | None:
         if (folder / STATE_DIR / STATE_FILE).is_file():
             return folder
     return None
-
-
-class ProjectLock:
-    """The lock of one project's state, held while a process reads, changes and writes it.
-
-    An OS file lock (``flock``; on Windows ``LockFileEx``, through filelock) that the kernel drops
-    when its holder dies, so a killed process never leaves the project locked. Reentrant;
-    ``on_wait`` is called once when another process holds it, before waiting for it."""
-
-    def __init__(self, root: Path, on_wait: Callable[[], None] = lambda: None):
-        self.folder = root / STATE_DIR
-        self.file_lock = FileLock(self.folder / LOCK_FILE)
-        self.on_wait = on_wait
-
-    def acquire(self) -> None:
-        self.folder.mkdir(exist_ok=True)
-        try:
-            self.file_lock.acquire(timeout=0)
-        except Timeout:
-            self.on_wait()
-            self.file_lock.acquire()
-
-    def release(self) -> None:
-        self.file_lock.release()
-
-    def __enter__(self) -> ProjectLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
 
 
 class SyncState:
@@ -167,7 +132,7 @@ class SyncState:
         self.cache = HashCache(raw.get("hash_cache", {}))
 
     def reload(self) -> None:
-        """Take what another process saved meanwhile (call it holding the :class:`ProjectLock`)."""
+        """Take what another process saved meanwhile (call it holding the project's lock)."""
         try:
             raw = json.loads(self.path.read_text("utf-8"))
         except FileNotFoundError:

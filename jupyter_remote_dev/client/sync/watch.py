@@ -23,8 +23,9 @@ from pathlib import Path
 import watchfiles
 
 from ..errors import ChangedDuringSync, ClientError, PreconditionFailed, ServerNotRunning
+from .lock import ProjectLock
 from .plan import sha_of
-from .state import ProjectLock, SyncState
+from .state import SyncState
 from .transfer import Transfer
 
 BACKOFF_FIRST = 0.5
