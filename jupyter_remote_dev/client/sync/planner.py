@@ -7,6 +7,7 @@ from __future__ import annotations
 from ...files.manifest import DEFAULT_IGNORE_PATTERNS
 from ..api import RemoteDevClient
 from ..errors import ClientError, NotFoundError
+from .gcpause import gc_paused
 from .plan import FOLDER, Entry, Plan, plan, plan_path
 from .state import SyncState
 
@@ -76,6 +77,7 @@ class Planner:
                 raise ClientError(f"{relative}: no such file here or on the server")
         return result
 
+    @gc_paused
     def plan(self, info: dict | None = None) -> Plan:
         """The three-way plan between the local folder, the server folder and the last sync
         (``info``: see :meth:`use_server_ignores`)."""

@@ -23,6 +23,7 @@ from posixpath import normpath
 from typing import NamedTuple
 
 from ...files.manifest import DEFAULT_IGNORE_PATTERNS, HashCache, IgnoreRules
+from .gcpause import gc_paused
 from .ignores import ProjectIgnores
 from .local_tree import LocalTree, scan
 from .plan import Entry, conflict_copy_name
@@ -87,6 +88,7 @@ class SyncState:
         return self.root / STATE_DIR / STATE_FILE
 
     @classmethod
+    @gc_paused
     def load(
         cls, root: Path, profile: str | None = None, remote_dir: str | None = None
     ) -> SyncState:
@@ -131,6 +133,7 @@ class SyncState:
         }
         self.cache = HashCache(raw.get("hash_cache", {}))
 
+    @gc_paused
     def reload(self) -> None:
         """Take what another process saved meanwhile (call it holding the project's lock)."""
         try:
@@ -141,6 +144,7 @@ class SyncState:
             raise StateError(f"cannot read {self.path}: {e}; delete it to start afresh") from e
         self._take(raw)
 
+    @gc_paused
     def save(self) -> None:
         """Write the state atomically (temp file + rename)."""
         folder = self.path.parent
