@@ -11,7 +11,7 @@ from jupyter_remote_dev.client.sync.gcpause import gc_paused
 
 
 def test_whole_project_work_runs_with_the_collector_paused():
-    """Loading and saving the state, planning and transferring pause the cyclic garbage
+    """Loading and saving the state and planning pause the cyclic garbage
     collector (each pass would walk every object of a big project's listings) and resume it
     afterwards, after a failure too; nested calls leave it paused until the outermost ends."""
     seen = []
@@ -37,6 +37,7 @@ def test_whole_project_work_runs_with_the_collector_paused():
         state.SyncState.reload,
         state.SyncState.save,
         planner.Planner.plan,
-        transfer.Transfer.run,
     ):
         assert method.__code__ is gc_paused(lambda: None).__code__, method
+    # a transfer leaves cyclic garbage per batch: paused, a 50,000-file first sync took 448 MiB
+    assert transfer.Transfer.run.__code__ is not gc_paused(lambda: None).__code__

@@ -15,7 +15,6 @@ import httpx
 
 from ..errors import ClientError, PreconditionFailed
 from .downloads import Downloads
-from .gcpause import gc_paused
 from .plan import (
     CONFLICT,
     DELETE_LOCAL,
@@ -101,7 +100,6 @@ class Transfer(Uploads, Downloads, Planner):
             self.state.remove_copy(known)
         self.state.conflicts[action.path] = Conflict(sha_of(action.local), remote, copy)
 
-    @gc_paused
     def run(self, the_plan: Plan, on_done: Callable[[Action], None] | None = None) -> SyncReport:
         """Apply every action of a plan: small pushes in batches, the rest several at once.
 
