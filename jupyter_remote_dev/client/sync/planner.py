@@ -4,8 +4,6 @@ whole project or of a few named files (a ``HEAD`` each)."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from ...files.manifest import DEFAULT_IGNORE_PATTERNS
 from ..api import RemoteDevClient
 from ..errors import ClientError, NotFoundError
@@ -39,17 +37,11 @@ class Planner:
         self.state.use_server_ignore(tuple(patterns))
         self.state.hides_dotfiles = info.get("allow_hidden") is not True
 
-    def remote_listing(self) -> dict | None:
-        """``GET tree/`` of the remote folder (None if the folder does not exist yet)."""
+    def remote_manifest(self) -> dict[str, Entry]:
+        """The remote folder's files and empty folders (empty if the folder does not exist yet)."""
         try:
-            return self.client.tree(self.state.remote_dir)
+            tree = self.client.tree(self.state.remote_dir)
         except NotFoundError:
-            return None
-
-    def remote_manifest(self, tree: dict | None) -> dict[str, Entry]:
-        """The remote folder's files and empty folders, from its listing ``tree`` (None: the
-        folder does not exist yet)."""
-        if tree is None:
             return {}
         found = {
             f["path"]: Entry(f["sha256"], f["size"], f.get("mode", 0o644))
@@ -90,17 +82,14 @@ class Planner:
         """The three-way plan between the local folder, the server folder and the last sync
         (``info``: see :meth:`use_server_ignores`)."""
         self.use_server_ignores(info)
-        with ThreadPoolExecutor(1, thread_name_prefix="remote-dev-listing") as lister:
-            listing = lister.submit(self.remote_listing)  # the server lists while we scan
-            tree = self.state.local_tree()
-            remote_tree = listing.result()
+        tree = self.state.local_tree()
         local, skipped = tree.entries, list(tree.skipped)
         if self.state.hides_dotfiles:
             hidden = sorted(p for p in local if self.state.hidden_on_server(p))
             skipped += [(p, HIDDEN_REASON) for p in hidden]
             for path in hidden:
                 del local[path]
-        remote = self.remote_manifest(remote_tree)
+        remote = self.remote_manifest()
         base = {p: e for p, e in self.state.base.items() if not self.state.hidden_on_server(p)}
         result = plan(local, remote, base, self.state.conflicts)
         result.skipped = sorted(skipped)
