@@ -7,7 +7,7 @@ API of the same server (one base64 JSON PUT, and 1 MiB chunks as JupyterLab uplo
 rsync over a throwaway loopback sshd, and ``floor_server.py`` (a bare streaming tornado PUT/GET
 with the same fsyncs as ours: file and folder) as the floor. Every process is started here and
 stopped at the end. Methods are interleaved round by round so that load from other users of the
-machine hits them alike.
+machine hits them alike, and each timed command starts after ``os.sync()``.
 ``BENCH_DIR`` picks where the files go (default: the system temp folder; on the shared build
 machine creating a file under /tmp cost 3-50x more than under /var/tmp, which would bury the
 small-file comparisons, so it ran with ``BENCH_DIR=/var/tmp``).
@@ -58,6 +58,9 @@ def floor_server(root: Path):
 
 
 def timed(function, *args) -> float:
+    """Seconds ``function`` takes, started after ``os.sync()``: no method pays for the dirty pages
+    the one before it left (rsync and scp fsync nothing; our server and the floor do)."""
+    os.sync()
     started = time.perf_counter()
     function(*args)
     return time.perf_counter() - started

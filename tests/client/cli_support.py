@@ -24,15 +24,20 @@ class Result:
 
 
 class Forwarder:
-    """A loopback TCP forwarder to the server that can drop every connection (a network blip) and
-    slow the traffic to ``rate`` bytes per second each way (a slow network; None: full speed)."""
+    """A loopback TCP forwarder to the server that can drop every connection (a network blip),
+    slow the traffic to ``rate`` bytes per second each way (a slow network; None: full speed),
+    and hang a request (a hung server): once bytes containing ``stall`` go up a connection,
+    nothing more passes on it either way (``stalled`` is set)."""
 
     def __init__(self, target_port: int, rate: float | None = None):
         self.target_port = target_port
         self.up = True
         self.rate = rate
+        self.stall: bytes | None = None
+        self.stalled = asyncio.Event()
         self.upstream_bytes = 0
         self.writers: set[asyncio.StreamWriter] = set()
+        self.handlers: set[asyncio.Task] = set()
 
     async def start(self) -> int:
         listener = socket.create_server(("127.0.0.1", 0))
@@ -47,10 +52,16 @@ class Forwarder:
             return
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         self.writers |= {writer, up_writer}
+        self.handlers.add(asyncio.current_task())
 
         async def pipe(source, sink, upstream: bool):
             with contextlib.suppress(OSError, RuntimeError):
                 while data := await source.read(65536):
+                    if upstream and self.stall and self.stall in data:
+                        self.stalled.set()
+                        while not sink.is_closing():  # until the connection is dropped
+                            await asyncio.sleep(0.05)
+                        break
                     if self.rate:
                         await asyncio.sleep(len(data) / self.rate)
                     sink.write(data)
@@ -68,6 +79,8 @@ class Forwarder:
 
     async def close(self) -> None:
         self.drop()
+        if pending := {task for task in self.handlers if not task.done()}:
+            await asyncio.wait(pending, timeout=5)  # a stalled one ends once dropped
         self.server.close()
         await self.server.wait_closed()
 

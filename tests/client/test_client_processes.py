@@ -172,6 +172,33 @@ async def _ctrl_c(laptop, token, jp_root_dir, forwarder, url, command):
     assert (receiver / "big.bin").read_bytes() == b"old\n"
 
 
+async def test_ctrl_c_while_a_hung_server_lists_ends_the_sync_at_once(
+    laptop, server_url, token, jp_root_dir, jp_http_port
+):
+    """The listing is asked for beside the local scan; with the server hung in ``GET tree``,
+    a Ctrl-C ends the sync within a second (exit 130, one line), not at the request's timeout,
+    and nothing was sent."""
+    async with slow_link(jp_http_port, server_url) as (forwarder, url):
+        logged_in = await login(laptop, url, token)
+        project, remote = logged_in["project"], jp_root_dir / "project"
+        (project / "a.txt").write_text("a\n")
+        assert (await cli(logged_in, "sync", "--yes")).returncode == 0
+        (project / "a.txt").write_text("changed\n")
+        forwarder.stall = b"remote-dev/api/tree"
+        process = await start(logged_in, "sync", "--yes")
+        await asyncio.wait_for(forwarder.stalled.wait(), 30)
+        await asyncio.sleep(0.3)  # the tiny scan is done: the plan waits for the listing
+        process.send_signal(signal.SIGINT)
+        signalled = time.monotonic()
+        code = await asyncio.wait_for(process.wait(), 30)
+        took = time.monotonic() - signalled
+        stderr = (await process.stderr.read()).decode()
+        assert code == 130, stderr
+        assert took < 1.0, f"stopped {took:.1f} s after Ctrl-C"
+        assert stderr.splitlines() == ["interrupted"], stderr
+        assert (remote / "a.txt").read_text() == "a\n"
+
+
 def _part_size(folder) -> int:
     """Bytes in the temp files of the transfers under way into ``folder``."""
     size = 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ...files.manifest import DEFAULT_IGNORE_PATTERNS
 from ..api import RemoteDevClient
 from ..errors import ClientError, NotFoundError
+from .background import Background
 from .gcpause import gc_paused
 from .plan import FOLDER, Entry, Plan, plan, plan_path
 from .state import SyncState
@@ -37,11 +38,17 @@ class Planner:
         self.state.use_server_ignore(tuple(patterns))
         self.state.hides_dotfiles = info.get("allow_hidden") is not True
 
-    def remote_manifest(self) -> dict[str, Entry]:
-        """The remote folder's files and empty folders (empty if the folder does not exist yet)."""
+    def remote_listing(self) -> dict | None:
+        """``GET tree/`` of the remote folder (None if the folder does not exist yet)."""
         try:
-            tree = self.client.tree(self.state.remote_dir)
+            return self.client.tree(self.state.remote_dir)
         except NotFoundError:
+            return None
+
+    def remote_manifest(self, tree: dict | None) -> dict[str, Entry]:
+        """The remote folder's files and empty folders, from its listing ``tree`` (None: the
+        folder does not exist yet)."""
+        if tree is None:
             return {}
         found = {
             f["path"]: Entry(f["sha256"], f["size"], f.get("mode", 0o644))
@@ -82,14 +89,15 @@ class Planner:
         """The three-way plan between the local folder, the server folder and the last sync
         (``info``: see :meth:`use_server_ignores`)."""
         self.use_server_ignores(info)
-        tree = self.state.local_tree()
+        listing = Background(self.remote_listing, "remote-dev-listing")  # the server lists
+        tree = self.state.local_tree()  # while this folder is scanned
         local, skipped = tree.entries, list(tree.skipped)
         if self.state.hides_dotfiles:
             hidden = sorted(p for p in local if self.state.hidden_on_server(p))
             skipped += [(p, HIDDEN_REASON) for p in hidden]
             for path in hidden:
                 del local[path]
-        remote = self.remote_manifest()
+        remote = self.remote_manifest(listing.result())
         base = {p: e for p, e in self.state.base.items() if not self.state.hidden_on_server(p)}
         result = plan(local, remote, base, self.state.conflicts)
         result.skipped = sorted(skipped)
