@@ -158,14 +158,7 @@ async def _ctrl_c(laptop, token, jp_root_dir, forwarder, url, command):
     forwarder.rate = RATE
     process = await start(logged_in, command, "big.bin")
     await wait_for(lambda: _part_size(receiver) > 1024 * 1024, timeout=30)  # under way
-    process.send_signal(signal.SIGINT)
-    signalled = time.monotonic()
-    code = await asyncio.wait_for(process.wait(), 30)
-    took = time.monotonic() - signalled
-    stderr = (await process.stderr.read()).decode()
-    assert code == 130, stderr
-    assert took < 1.0, f"stopped {took:.1f} s after Ctrl-C"
-    assert stderr.splitlines() == ["interrupted"], stderr
+    await _interrupt_at_once(process)
     assert (receiver / "big.bin").read_bytes() == b"old\n"
     forwarder.rate = None  # what the forwarder still holds drains; the server then sees the cut
     await wait_for(lambda: not temp_files(receiver), timeout=20)
@@ -188,15 +181,20 @@ async def test_ctrl_c_while_a_hung_server_lists_ends_the_sync_at_once(
         process = await start(logged_in, "sync", "--yes")
         await asyncio.wait_for(forwarder.stalled.wait(), 30)
         await asyncio.sleep(0.3)  # the tiny scan is done: the plan waits for the listing
-        process.send_signal(signal.SIGINT)
-        signalled = time.monotonic()
-        code = await asyncio.wait_for(process.wait(), 30)
-        took = time.monotonic() - signalled
-        stderr = (await process.stderr.read()).decode()
-        assert code == 130, stderr
-        assert took < 1.0, f"stopped {took:.1f} s after Ctrl-C"
-        assert stderr.splitlines() == ["interrupted"], stderr
+        await _interrupt_at_once(process)
         assert (remote / "a.txt").read_text() == "a\n"
+
+
+async def _interrupt_at_once(process) -> None:
+    """Ctrl-C ``process``: it exits 130 within a second, saying only ``interrupted``."""
+    process.send_signal(signal.SIGINT)
+    signalled = time.monotonic()
+    code = await asyncio.wait_for(process.wait(), 30)
+    took = time.monotonic() - signalled
+    stderr = (await process.stderr.read()).decode()
+    assert code == 130, stderr
+    assert took < 1.0, f"stopped {took:.1f} s after Ctrl-C"
+    assert stderr.splitlines() == ["interrupted"], stderr
 
 
 def _part_size(folder) -> int:
