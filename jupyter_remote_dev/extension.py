@@ -8,7 +8,7 @@ How an area plugs in (dav/, ssh/ and any new one follow this):
 
 1. ``<area>/settings.py``: a ``HasTraits`` mixin (``config=True`` traits named ``<area>_...``)
    with a ``make_<area>_service(...)`` method, the ONLY place its traits are read into an object;
-   add the mixin to :data:`AREA_SETTINGS` and to :class:`RemoteDevExtension`'s bases.
+   add the mixin to :data:`AREA_SETTINGS` (:class:`RemoteDevExtension`'s bases).
 2. ``<area>/service.py``: the area's owner object (settings it needs, long-lived state such as
    caches or tasks, ``start()`` and ``async stop()``); no tornado.
 3. :meth:`RemoteDevExtension.initialize_settings` builds it once (with :meth:`root` for the
@@ -71,7 +71,7 @@ AREA_SETTINGS = (
     SshSettings,
     DavSettings,
 )
-"""Every area's settings mixin, in the order RemoteDevExtension inherits them."""
+"""Every area's settings mixin: RemoteDevExtension's bases, in this order."""
 
 ROUTES = (
     files_handlers,
@@ -88,16 +88,7 @@ ROUTES = (
 """The modules whose ``default_handlers`` make up the REST API."""
 
 
-class RemoteDevExtension(
-    FilesSettings,
-    ExecSettings,
-    GitSyncSettings,
-    CostSettings,
-    RaySettings,
-    SshSettings,
-    DavSettings,
-    ExtensionApp,
-):
+class RemoteDevExtension(*AREA_SETTINGS, ExtensionApp):
     """Authenticated REST endpoints for a local IDE: files, trees, exec, git sync, cost and Ray,
     SSH through a WebSocket and the root as a WebDAV drive."""
 

@@ -360,6 +360,12 @@ class Folder(Resource, DAVCollection):
 
     def create_collection(self, name):
         api = f"{self.api}/{name}" if self.api else name
+        self._make_folder(api, exist_ok=False)
+
+    def _make_folder(self, api: str, exist_ok: bool) -> None:
+        """Create the folder ``api`` on descriptors, its parent checked still in place (409 if it
+        is missing or moved; with ``exist_ok`` a folder already there is kept, anything else
+        there is a 409) and make it durable."""
         check_writable(api)
         provider = self.provider
         with dav_errors():
@@ -368,7 +374,12 @@ class Folder(Resource, DAVCollection):
                 if where.missing:
                     raise DAVError(409, context_info=f"the folder of {api!r} does not exist")
                 where.check_in_place()
-                os.mkdir(where.name, dir_fd=where.fd)
+                try:
+                    os.mkdir(where.name, dir_fd=where.fd)
+                except FileExistsError:
+                    if not exist_ok:
+                        raise
+                    os.close(os.open(where.name, OPEN_DIR, dir_fd=where.fd))  # a folder, or 409
                 fsync_folder(where.fd)
 
     def handle_copy(self, dest_path, *, depth_infinity):
@@ -384,19 +395,7 @@ class Folder(Resource, DAVCollection):
 
     def copy_move_single(self, dest_path, *, is_move):
         """The folder alone (wsgidav copies its members one by one)."""
-        dest = dest_path.strip("/")
-        check_writable(dest)
-        provider = self.provider
-        with dav_errors():
-            with locate(provider.root, dest, allow_hidden=provider.allow_hidden,
-                        may_be_missing=True, follow_last=False) as where:  # fmt: skip
-                if where.missing:
-                    raise DAVError(409, context_info=f"the folder of {dest!r} does not exist")
-                try:
-                    os.mkdir(where.name, dir_fd=where.fd)
-                except FileExistsError:
-                    os.close(os.open(where.name, OPEN_DIR, dir_fd=where.fd))  # a folder, or 409
-                fsync_folder(where.fd)
+        self._make_folder(dest_path.strip("/"), exist_ok=True)
         if is_move:
             self._move_properties(dest_path, with_children=False)
         else:
