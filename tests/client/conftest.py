@@ -5,17 +5,7 @@ import os
 import pytest
 
 from ..support.ray_dashboard import standin  # noqa: F401 (fixture: a stand-in Ray dashboard)
-
-
-@pytest.fixture
-def server_url(jp_serverapp, http_server_client, jp_http_port, jp_base_url):
-    """The server's URL; ``http_server_client`` makes pytest-jupyter serve on ``jp_http_port``."""
-    return f"http://127.0.0.1:{jp_http_port}{jp_base_url}"
-
-
-@pytest.fixture
-def token(jp_serverapp):
-    return jp_serverapp.identity_provider.token
+from ..support.served import server_url, token  # noqa: F401 (fixtures: the server's URL, token)
 
 
 @pytest.fixture

@@ -5,18 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from ..support.served import server_url, token  # noqa: F401 (fixtures: the server's URL, token)
 from .ssh_support import Laptop, laptop_env
-
-
-@pytest.fixture
-def server_url(jp_serverapp, http_server_client, jp_http_port, jp_base_url):
-    """The in-process server's URL (``http_server_client`` makes it serve on jp_http_port)."""
-    return f"http://127.0.0.1:{jp_http_port}{jp_base_url}"
-
-
-@pytest.fixture
-def token(jp_serverapp):
-    return jp_serverapp.identity_provider.token
 
 
 @pytest.fixture
