@@ -13,12 +13,13 @@ import json
 import os
 import re
 import sys
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit, urlunsplit
 
 from jupyter_core.paths import jupyter_config_dir
+
+from ..privatefile import write_private
 
 PROFILES_FILE = "remote_dev_profiles.json"
 TOKEN_ENV = "JUPYTER_REMOTE_DEV_TOKEN"
@@ -210,18 +211,7 @@ def _write_all(profiles: dict[str, Profile]) -> None:
         fields = asdict(profile)
         fields.pop("name")
         body["profiles"][name] = fields
-    fd, tmp = tempfile.mkstemp(prefix=".remote_dev_profiles.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(body, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    os.chmod(path, 0o600)
+    write_private(path, json.dumps(body, indent=2).encode("utf-8"))
 
 
 def save(profile: Profile) -> Path:

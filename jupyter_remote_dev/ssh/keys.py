@@ -6,14 +6,13 @@ known_hosts stays valid across restarts, the client keys so a laptop registers o
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.utils import CryptographyDeprecationWarning
 
+from .. import privatefile
 from ..errors import RemoteDevError
 
 with warnings.catch_warnings():  # asyncssh still names DSA types; we never use them
@@ -36,17 +35,7 @@ MAX_KEYS = 100
 def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically with mode 0600 (its folder made 0700 if missing)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    privatefile.write_private(path, data)
 
 
 def load_or_create_host_key(folder: Path) -> asyncssh.SSHKey:
