@@ -114,27 +114,23 @@ async def test_a_killed_holder_never_blocks_the_project(
     """A second command waits (and says so) while another process works on the project; when
     the holder is killed with SIGKILL, the kernel frees the lock and the waiter goes on."""
     async with slow_link(jp_http_port, server_url) as (forwarder, url):
-        await _killed_holder(laptop, token, jp_root_dir, forwarder, url)
-
-
-async def _killed_holder(laptop, token, jp_root_dir, forwarder, url):
-    logged_in = await login(laptop, url, token)
-    project, remote = logged_in["project"], jp_root_dir / "project"
-    (project / "big.bin").write_bytes(b"old\n")
-    assert (await cli(logged_in, "sync", "--yes")).returncode == 0
-    (project / "big.bin").write_bytes(os.urandom(BIG))
-    forwarder.rate = RATE
-    holder = await start(logged_in, "push", "big.bin")
-    await wait_for(lambda: forwarder.upstream_bytes > 1024 * 1024, timeout=30)
-    waiter = await start(logged_in, "sync")
-    await read_until(waiter.stderr, "waiting for another jupyter-remote-dev process")
-    assert waiter.returncode is None
-    holder.kill()
-    assert await asyncio.wait_for(holder.wait(), 10) == -signal.SIGKILL
-    forwarder.rate = None
-    assert await asyncio.wait_for(waiter.wait(), 60) == 0, await waiter.stderr.read()
-    assert (remote / "big.bin").read_bytes() == (project / "big.bin").read_bytes()
-    await wait_for(lambda: not temp_files(remote), timeout=20)
+        logged_in = await login(laptop, url, token)
+        project, remote = logged_in["project"], jp_root_dir / "project"
+        (project / "big.bin").write_bytes(b"old\n")
+        assert (await cli(logged_in, "sync", "--yes")).returncode == 0
+        (project / "big.bin").write_bytes(os.urandom(BIG))
+        forwarder.rate = RATE
+        holder = await start(logged_in, "push", "big.bin")
+        await wait_for(lambda: forwarder.upstream_bytes > 1024 * 1024, timeout=30)
+        waiter = await start(logged_in, "sync")
+        await read_until(waiter.stderr, "waiting for another jupyter-remote-dev process")
+        assert waiter.returncode is None
+        holder.kill()
+        assert await asyncio.wait_for(holder.wait(), 10) == -signal.SIGKILL
+        forwarder.rate = None
+        assert await asyncio.wait_for(waiter.wait(), 60) == 0, await waiter.stderr.read()
+        assert (remote / "big.bin").read_bytes() == (project / "big.bin").read_bytes()
+        await wait_for(lambda: not temp_files(remote), timeout=20)
 
 
 @pytest.mark.parametrize("command", ["push", "pull"])
@@ -144,25 +140,21 @@ async def test_ctrl_c_stops_a_big_transfer_within_a_second(
     """Ctrl-C during a slow 32 MiB push or pull: the CLI exits 130 within a second with one line;
     the receiving side keeps its previous version and no partial or temp file is left."""
     async with slow_link(jp_http_port, server_url) as (forwarder, url):
-        await _ctrl_c(laptop, token, jp_root_dir, forwarder, url, command)
-
-
-async def _ctrl_c(laptop, token, jp_root_dir, forwarder, url, command):
-    logged_in = await login(laptop, url, token)
-    project, remote = logged_in["project"], jp_root_dir / "project"
-    (project / "big.bin").write_bytes(b"old\n")
-    assert (await cli(logged_in, "sync", "--yes")).returncode == 0
-    new = os.urandom(BIG)
-    (project if command == "push" else remote).joinpath("big.bin").write_bytes(new)
-    receiver = remote if command == "push" else project
-    forwarder.rate = RATE
-    process = await start(logged_in, command, "big.bin")
-    await wait_for(lambda: _part_size(receiver) > 1024 * 1024, timeout=30)  # under way
-    await _interrupt_at_once(process)
-    assert (receiver / "big.bin").read_bytes() == b"old\n"
-    forwarder.rate = None  # what the forwarder still holds drains; the server then sees the cut
-    await wait_for(lambda: not temp_files(receiver), timeout=20)
-    assert (receiver / "big.bin").read_bytes() == b"old\n"
+        logged_in = await login(laptop, url, token)
+        project, remote = logged_in["project"], jp_root_dir / "project"
+        (project / "big.bin").write_bytes(b"old\n")
+        assert (await cli(logged_in, "sync", "--yes")).returncode == 0
+        new = os.urandom(BIG)
+        (project if command == "push" else remote).joinpath("big.bin").write_bytes(new)
+        receiver = remote if command == "push" else project
+        forwarder.rate = RATE
+        process = await start(logged_in, command, "big.bin")
+        await wait_for(lambda: _part_size(receiver) > 1024 * 1024, timeout=30)  # under way
+        await _interrupt_at_once(process)
+        assert (receiver / "big.bin").read_bytes() == b"old\n"
+        forwarder.rate = None  # what the forwarder still holds drains; the server then sees the cut
+        await wait_for(lambda: not temp_files(receiver), timeout=20)
+        assert (receiver / "big.bin").read_bytes() == b"old\n"
 
 
 async def test_ctrl_c_while_a_hung_server_lists_ends_the_sync_at_once(
